@@ -1,0 +1,1 @@
+"""Master key, keyed hashes of generated secrets, AES-GCM encryption at rest, argon2id passwords."""

@@ -1,0 +1,78 @@
+"""The one error hierarchy of Bergfried.
+
+```
+BergfriedError                  root; never shown raw to a client
+├── ConfigError                 a bad setting: one line, non-zero exit
+├── DomainError                 a rule of the domain was broken (no I/O involved)
+│   ├── InvalidArgument         bad input            → gRPC INVALID_ARGUMENT (3), HTTP 400
+│   ├── NotFound                no such thing        → NOT_FOUND (5), 404
+│   ├── AlreadyExists           unique rule broken   → ALREADY_EXISTS (6), 409
+│   ├── PreconditionFailed      state forbids it     → FAILED_PRECONDITION (9), 400
+│   ├── PermissionDenied        caller may not       → PERMISSION_DENIED (7), 403
+│   └── Unauthenticated         no valid credential  → UNAUTHENTICATED (16), 401
+└── StoreUnavailable            the database cannot be reached → UNAVAILABLE (14), 503
+```
+
+Each domain error carries ZITADEL's message key (`Errors.User.NotFound`) and an internal id
+(`QUERY-Dfbg2` style), because ZITADEL's API error JSON shows both and scripts match on them.
+`description` may be shown to clients; `detail` is for logs only. Only `web/errors.py` turns
+these into wire forms.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class BergfriedError(Exception):
+    """Root of every error Bergfried raises on purpose."""
+
+
+class ConfigError(BergfriedError):
+    """A setting is missing or invalid; the CLI prints the message as one line and exits 1."""
+
+
+class DomainError(BergfriedError):
+    grpc_code: ClassVar[int] = 2  # UNKNOWN
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, key: str, description: str, *, error_id: str = "BERG-0000", detail: str | None = None):
+        super().__init__(f"{description} ({error_id})")
+        self.key = key
+        self.description = description
+        self.error_id = error_id
+        self.detail = detail
+
+
+class InvalidArgument(DomainError):
+    grpc_code = 3
+    http_status = 400
+
+
+class NotFound(DomainError):
+    grpc_code = 5
+    http_status = 404
+
+
+class AlreadyExists(DomainError):
+    grpc_code = 6
+    http_status = 409
+
+
+class PermissionDenied(DomainError):
+    grpc_code = 7
+    http_status = 403
+
+
+class PreconditionFailed(DomainError):
+    grpc_code = 9
+    http_status = 400
+
+
+class Unauthenticated(DomainError):
+    grpc_code = 16
+    http_status = 401
+
+
+class StoreUnavailable(BergfriedError):
+    """The database did not answer; requests get 503 with Retry-After."""

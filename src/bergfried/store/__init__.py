@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy Core over aiosqlite or asyncpg, one repository module per aggregate."""

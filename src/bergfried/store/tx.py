@@ -1,0 +1,116 @@
+"""One transaction a request: `async with store.write(editor) as tx:` commits fully or not at all.
+
+Every change goes through `tx.event(...)`, which appends to the `events` table inside the same
+transaction, so the audit trail can never disagree with the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bergfried.domain.ids import IdGenerator
+from bergfried.errors import StoreUnavailable
+from bergfried.store import tables as t
+from bergfried.store.engine import WRITE_OPTION
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Tx:
+    conn: AsyncConnection
+    now: datetime
+    editor: str | None
+    ids: IdGenerator
+
+    def new_id(self) -> str:
+        return self.ids.next()
+
+    async def event(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        event_type: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        resource_owner: str | None,
+    ) -> int:
+        """Append one event and return its sequence (ZITADEL's `details.sequence`)."""
+        result = await self.conn.execute(
+            t.events.insert().values(
+                aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id,
+                event_type=event_type,
+                payload=payload or {},
+                editor_user_id=self.editor,
+                resource_owner=resource_owner,
+                created_at=self.now,
+            ).returning(t.events.c.sequence)
+        )
+        return int(result.scalar_one())
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | ConnectionError):
+        return True
+    if isinstance(exc, InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return any(word in text for word in ("connect", "terminat", "shutdown", "closed"))
+    return False
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = utcnow, ids: IdGenerator | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.ids = ids or IdGenerator()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def write(self, editor: str | None = None) -> AsyncIterator[Tx]:
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(**{WRITE_OPTION: True})
+                async with conn.begin():
+                    yield Tx(conn=conn, now=self.clock(), editor=editor, ids=self.ids)
+        except (OSError, DBAPIError) as exc:
+            if _is_unavailable(exc):
+                raise StoreUnavailable("the database is not reachable") from exc
+            raise
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except (OSError, DBAPIError) as exc:
+            if _is_unavailable(exc):
+                raise StoreUnavailable("the database is not reachable") from exc
+            raise
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # readiness: any failure means "not ready"
+            return False
