@@ -226,8 +226,34 @@ def load_settings(
                 _YamlSource(settings_cls, file_values),
             )
 
+    chosen = {**file_values, **env_values, **flag_values}
+    if "external_url" not in chosen and "port" in chosen:
+        # On a laptop the issuer follows the port unless it is set on its own.
+        flag_values.setdefault("external_url", f"http://localhost:{chosen['port']}")
     try:
         resolved = _Resolved()
     except ValidationError as exc:
         raise ConfigError(_explain(exc, origins)) from None
     return Settings.model_construct(**{name: getattr(resolved, name) for name in Settings.model_fields})
+
+
+WORKER_FLAGS_VARIABLE = "BERGFRIED__RESOLVED_FLAGS"
+
+
+def worker_environment(flags: dict[str, Any], config_file: Path | None) -> dict[str, str]:
+    """What a parent process puts into its workers' environment so that each worker resolves
+    exactly the settings the parent did (flags are not visible to a spawned process otherwise)."""
+    import json
+
+    env = {WORKER_FLAGS_VARIABLE: json.dumps({k: v for k, v in flags.items() if v is not None}, default=str)}
+    if config_file is not None:
+        env[ENV_PREFIX + "CONFIG"] = str(config_file)
+    return env
+
+
+def load_worker_settings() -> Settings:
+    import json
+    import os
+
+    flags = json.loads(os.environ.get(WORKER_FLAGS_VARIABLE, "{}"))
+    return load_settings(flags)

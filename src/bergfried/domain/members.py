@@ -91,7 +91,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "user.membership.read", "user.feature.*", "policy.read", "project.read", "project.role.read",
         "session.read", "session.delete",
     ),
-    "ORG_SETTINGS_MANAGER": _expand("org.read", "org.write", "org.member.read", "org.idp.*", "org.feature.*", "policy.*"),
+    "ORG_SETTINGS_MANAGER": _expand(
+        "org.read", "org.write", "org.member.read", "org.idp.*", "org.feature.*", "policy.*",
+    ),
     "ORG_USER_PERMISSION_EDITOR": _expand(
         "org.read", "org.member.read", "user.read", "user.global.read", "user.grant.*", "policy.read",
         "project.read", "project.member.read", "project.role.read", "project.app.read", "project.grant.read",

@@ -37,7 +37,8 @@ def validate_value(value: bytes) -> bytes:
     if not 1 <= len(value) <= MAX_VALUE_BYTES:
         raise InvalidArgument(
             "Errors.Metadata.Invalid",
-            f"invalid SetUserMetadataRequest.Value: value length must be between 1 and {MAX_VALUE_BYTES} bytes, inclusive",
+            "invalid SetUserMetadataRequest.Value: "
+            f"value length must be between 1 and {MAX_VALUE_BYTES} bytes, inclusive",
             error_id="META-ad3f2",
         )
     return value

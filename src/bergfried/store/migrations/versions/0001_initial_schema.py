@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises: (none)
 Create Date: 2026-11-24
 
 The whole domain as laid out in bergfried/store/tables.py; later revisions change it step by step.

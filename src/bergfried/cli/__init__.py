@@ -1,0 +1,1 @@
+"""The `bergfried` command (typer)."""

@@ -1,0 +1,123 @@
+"""`bergfried start | migrate | version`. Errors print one line on stderr and exit non-zero;
+a traceback never reaches the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bergfried import __version__, logs
+from bergfried.errors import BergfriedError, ConfigError
+from bergfried.settings import Settings, load_settings, worker_environment
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Bergfried, a ZITADEL-compatible OpenID Connect provider.")
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file with settings (lowest precedence).")]
+DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL of the database.")]
+
+
+def _settings(flags: dict[str, Any], config: Path | None) -> Settings:
+    settings = load_settings(flags, config)
+    logs.configure(settings.log_format, settings.log_level)
+    return settings
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+@app.command()
+def start(
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Also create the seed guide's demo world.")] = False,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    external_url: Annotated[str | None, typer.Option("--external-url", help="The issuer.")] = None,
+    database_url: DatabaseOption = None,
+    log_format: Annotated[str | None, typer.Option("--log-format", help="console or json")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Migrate the database, bootstrap the first instance, and serve."""
+    from bergfried.cli.prepare import prepare
+
+    flags = {"workers": workers, "port": port, "host": host, "external_url": external_url,
+             "database_url": database_url, "log_format": log_format}
+    settings = _settings(flags, config)
+    _check_port_free(settings.host, settings.port)
+    report = asyncio.run(prepare(settings, demo=demo))
+    typer.echo(report)
+    _serve(settings, flags, config)
+
+
+def _serve(settings: Settings, flags: dict[str, Any], config: Path | None) -> None:
+    import uvicorn
+
+    common: dict[str, Any] = {"host": settings.host, "port": settings.port, "log_config": None, "access_log": False,
+                              "server_header": False, "lifespan": "on"}
+    if settings.workers == 1:
+        from bergfried.web.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+        return
+    os.environ.update(worker_environment(flags, config))
+    uvicorn.run("bergfried.web.app:worker_app", factory=True, workers=settings.workers, **common)
+
+
+@app.command()
+def migrate(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Apply the database migrations and exit."""
+    from bergfried.store.engine import create_engine
+    from bergfried.store.migrate import migrate as run_migrations
+
+    settings = _settings({"database_url": database_url}, config)
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            return await run_migrations(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    typer.echo(f"database migrated to revision {revision}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"bergfried {__version__}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except BergfriedError as exc:
+        typer.echo(f"bergfried: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the promise: no traceback on the terminal
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        typer.echo(f"bergfried: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                   err=True)
+        sys.exit(70)

@@ -1,0 +1,1 @@
+"""Signing keys: generation, encryption at rest, the JWKS document."""

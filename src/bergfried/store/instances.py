@@ -1,0 +1,38 @@
+"""The instance row: one per database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bergfried.domain.ids import InstanceId, OrgId
+from bergfried.domain.instance import Instance
+from bergfried.store import tables as t
+from bergfried.store.tx import Tx
+
+
+def _instance(row: Any) -> Instance:
+    return Instance(id=InstanceId(row.id), name=row.name, domain=row.domain, default_org_id=OrgId(row.default_org_id))
+
+
+async def get(conn: AsyncConnection) -> Instance | None:
+    row = (await conn.execute(sa.select(t.instances))).first()
+    return _instance(row) if row else None
+
+
+async def create(tx: Tx, *, instance_id: str, name: str, domain: str, default_org_id: str) -> Instance | None:
+    """Claim the single instance slot; None when another process already holds it."""
+    try:
+        async with tx.conn.begin_nested():
+            sequence = await tx.event("instance", instance_id, "instance.added", {"name": name, "domain": domain},
+                                      resource_owner=None)
+            await tx.conn.execute(t.instances.insert().values(
+                id=instance_id, name=name, domain=domain, default_org_id=default_org_id, settings={},
+                created_at=tx.now, changed_at=tx.now, sequence=sequence,
+            ))
+    except IntegrityError:
+        return None
+    return Instance(id=InstanceId(instance_id), name=name, domain=domain, default_org_id=OrgId(default_org_id))

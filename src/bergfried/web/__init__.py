@@ -1,0 +1,1 @@
+"""The ASGI app: routes, middleware, error rendering, health and metrics."""

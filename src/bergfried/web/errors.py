@@ -1,0 +1,54 @@
+"""The only place that turns errors into wire forms.
+
+ZITADEL's API error JSON (grpc-gateway `Status`): `{"code": <gRPC code>, "message": "<text> (<id>)",
+"details": [{"@type": "type.googleapis.com/zitadel.v1.ErrorDetail", "id", "message"}]}`. Unknown
+routes and wrong methods answer as the gateway does (code 5 / 12, empty details). Anything
+unexpected is a 500 with the request id; its traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from bergfried.errors import DomainError
+
+ERROR_DETAIL_TYPE = "type.googleapis.com/zitadel.v1.ErrorDetail"
+JSON = "application/json"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
+
+
+def status_body(code: int, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": []}
+
+
+def domain_error(exc: DomainError) -> Response:
+    body = {
+        "code": exc.grpc_code,
+        "message": f"{exc.description} ({exc.error_id})",
+        "details": [{"@type": ERROR_DETAIL_TYPE, "id": exc.error_id, "message": exc.description}],
+    }
+    return json_response(body, exc.http_status)
+
+
+def not_found() -> Response:
+    return json_response(status_body(5, "Not Found"), 404)
+
+
+def method_not_allowed(allowed: str | None = None) -> Response:
+    headers = {"allow": allowed} if allowed else None
+    return json_response(status_body(12, "Method Not Allowed"), 405, headers)
+
+
+def internal_error(request_id: str) -> Response:
+    return json_response(status_body(13, f"Internal error (request id {request_id})"), 500)
+
+
+def unavailable(request_id: str) -> Response:
+    body = status_body(14, f"The database is not reachable; try again shortly (request id {request_id})")
+    return json_response(body, 503, {"retry-after": "5"})

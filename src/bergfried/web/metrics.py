@@ -1,0 +1,27 @@
+"""Prometheus metrics: requests and latency by route template and status, one registry per app
+so that several apps in one process (tests) never collide."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("bergfried_http_requests", "HTTP requests served", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("bergfried_http_request_duration_seconds", "Time to answer an HTTP request",
+                                 ["method", "route"], buckets=BUCKETS, registry=self.registry)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
