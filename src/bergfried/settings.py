@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -29,6 +29,7 @@ from bergfried.errors import ConfigError
 ENV_PREFIX = "BERGFRIED_"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+_PORT: TypeAdapter[int] = TypeAdapter(int)
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -176,7 +177,7 @@ def _explain(error: ValidationError, origins: dict[str, str]) -> str:
     origin = origins.get(name, f"setting {ENV_PREFIX}{name.upper()}")
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        return f"unknown setting {origin}"
+        return f"unknown {origin}"  # "unknown flag --x", "unknown setting 'x' in file.yaml"
     return f"invalid {origin}: {message}"
 
 
@@ -228,8 +229,15 @@ def load_settings(
 
     chosen = {**file_values, **env_values, **flag_values}
     if "external_url" not in chosen and "port" in chosen:
-        # On a laptop the issuer follows the port unless it is set on its own.
-        flag_values.setdefault("external_url", f"http://localhost:{chosen['port']}")
+        # On a laptop the issuer follows the port unless it is set on its own. Only a port that
+        # parses as the field does (" 9000", 9000.0) is used; a bad one is left for the port's own
+        # check to report, rather than failing as a bad issuer the user never set.
+        try:
+            port = _PORT.validate_python(chosen["port"])
+        except ValidationError:
+            pass
+        else:
+            flag_values.setdefault("external_url", f"http://localhost:{port}")
     try:
         resolved = _Resolved()
     except ValidationError as exc:

@@ -118,8 +118,10 @@ def validate_app_name(name: str) -> str:
 
 
 def _is_origin(value: str) -> bool:
+    """`scheme://host[:port]` and nothing else: no path (not even `/`), query or fragment, as
+    ZITADEL's `http.IsOrigin`; an `Origin` header never carries more, so it could never match."""
     parts = urlsplit(value)
-    return bool(parts.scheme and parts.netloc) and parts.path in ("", "/") and not parts.query
+    return bool(parts.scheme and parts.netloc) and not parts.path and not parts.query and not parts.fragment
 
 
 def validate_oidc_config(config: OIDCConfig) -> OIDCConfig:

@@ -85,7 +85,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "IAM_ADMIN_IMPERSONATOR": frozenset({"admin.impersonation", "impersonation"}),
     "IAM_END_USER_IMPERSONATOR": frozenset({"impersonation"}),
     "ORG_OWNER": _ORG_OWNER,
-    "ORG_OWNER_VIEWER": frozenset(p for p in _ORG_OWNER if p.endswith(".read")),
+    # Not simply the `.read` part of ORG_OWNER: no org.global.read and no session.read, but the
+    # grant-level project.grant.user.grant.read (spec/roles-and-permissions.md §3).
+    "ORG_OWNER_VIEWER": _expand(
+        "org.read", "org.member.read", "org.idp.read", "org.action.read", "org.flow.read", "org.feature.read",
+        "user.read", "user.global.read", "user.grant.read", "user.membership.read", "user.feature.read",
+        "policy.read", "project.read", "project.member.read", "project.role.read", "project.app.read",
+        "project.grant.read", "project.grant.member.read", "project.grant.user.grant.read",
+    ),
     "ORG_USER_MANAGER": _expand(
         "org.read", "user.read", "user.global.read", "user.write", "user.delete", "user.grant.*",
         "user.membership.read", "user.feature.*", "policy.read", "project.read", "project.role.read",
@@ -99,6 +106,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "project.read", "project.member.read", "project.role.read", "project.app.read", "project.grant.read",
         "project.grant.member.read",
     ),
+    "ORG_PROJECT_PERMISSION_EDITOR": _expand(
+        "org.read", "org.member.read", "user.read", "user.global.read", "user.grant.*", "policy.read",
+        "project.read", "project.member.read", "project.role.read", "project.app.read", "project.grant.read",
+        "project.grant.member.read", "project.grant.write", "project.grant.delete",
+    ),
     "ORG_PROJECT_CREATOR": frozenset({"user.global.read", "policy.read"}),
     "ORG_ADMIN_IMPERSONATOR": frozenset({"admin.impersonation", "impersonation"}),
     "ORG_END_USER_IMPERSONATOR": frozenset({"impersonation"}),
@@ -106,7 +118,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "ORG_USER_SELF_MANAGER": frozenset({"policy.read", "user.self.delete"}),
     "PROJECT_OWNER": _PROJECT_OWNER,
     "PROJECT_OWNER_VIEWER": frozenset(p for p in _PROJECT_OWNER if p.endswith(".read")),
-    "PROJECT_OWNER_GLOBAL": _PROJECT_OWNER - _expand("project.grant.*", "user.read"),
+    "PROJECT_OWNER_GLOBAL": _expand(  # no project.grant.* (nor project.grant.member.*), no user.read
+        "org.global.read", "policy.read", "project.read", "project.write", "project.delete", "project.member.*",
+        "project.role.*", "project.app.*", "user.global.read", "user.grant.*", "user.membership.read",
+    ),
+    "PROJECT_OWNER_VIEWER_GLOBAL": _expand(
+        "policy.read", "project.read", "project.member.read", "project.role.read", "project.app.read",
+        "project.grant.read", "project.grant.member.read", "user.global.read", "user.grant.read",
+        "user.membership.read",
+    ),
     "PROJECT_GRANT_OWNER": _expand(
         "policy.read", "org.global.read", "project.read", "project.grant.read", "project.grant.member.*",
         "user.read", "user.global.read", "user.grant.*", "user.membership.read",

@@ -46,13 +46,17 @@ def validate_org_name(name: str) -> str:
 
 def org_domain_label(name: str) -> str:
     """ZITADEL's `NewIAMDomainName` label: spaces become `-`, anything but letters, marks,
-    digits and `-` goes, cut to 63, `-` stripped from both ends, lower case."""
+    digits and `-` goes, cut to 63, `-` stripped from both ends, lower case.
+
+    As ZITADEL's pattern `[^\\p{L}\\p{M}0-9-]`, only the ASCII digits count as digits; and as Go's
+    `strings.ToLower`, case is mapped character by character (`İ` → `i`, where `str.lower()` would
+    give two code points)."""
     kept = []
     for ch in name.replace(" ", "-"):
-        category = unicodedata.category(ch)
-        if ch == "-" or category[0] in ("L", "M") or category == "Nd":
+        if ch == "-" or "0" <= ch <= "9" or unicodedata.category(ch)[0] in ("L", "M"):
             kept.append(ch)
-    return "".join(kept)[:63].strip("-").lower()
+    label = "".join(kept)[:63].strip("-")
+    return "".join(ch.lower()[0] for ch in label)
 
 
 def generated_org_domain(org_name: str, instance_domain: str) -> str:

@@ -183,7 +183,7 @@ def ensure_can_log_in(state: UserState) -> None:
 
 # Which state changes are allowed, as ZITADEL's commands check them.
 _TRANSITIONS: dict[str, tuple[frozenset[UserState], UserState, str, str]] = {
-    "deactivate": (frozenset({UserState.ACTIVE, UserState.LOCKED, UserState.INITIAL}), UserState.INACTIVE,
+    "deactivate": (frozenset({UserState.ACTIVE, UserState.LOCKED}), UserState.INACTIVE,
                    "Errors.User.AlreadyInactive", "User already inactive"),
     "reactivate": (frozenset({UserState.INACTIVE}), UserState.ACTIVE,
                    "Errors.User.NotInactive", "User is not inactive"),
@@ -197,6 +197,11 @@ _TRANSITIONS: dict[str, tuple[frozenset[UserState], UserState, str, str]] = {
 def next_state(current: UserState, change: str) -> UserState:
     """The state after `deactivate`, `reactivate`, `lock` or `unlock`, or a precondition error."""
     allowed, target, key, text = _TRANSITIONS[change]
+    if change == "deactivate" and current == UserState.INITIAL:  # `DeactivateUser`, COMMAND-ke0fw
+        raise PreconditionFailed(
+            "Errors.User.CantDeactivateInitial", "User in state initial cannot be deactivated",
+            error_id="COMMAND-ke0fw",
+        )
     if current not in allowed:
         raise PreconditionFailed(key, text, error_id="COMMAND-" + change[:5])
     return target
