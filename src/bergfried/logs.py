@@ -20,7 +20,9 @@ def configure(log_format: str = "console", level: str = "info") -> None:
     if log_format == "json":
         processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        processors += [structlog.dev.ConsoleRenderer(colors=False)]
+        # A plain traceback: the default rich one prints every frame's locals, and those hold the
+        # ASGI scope with its Authorization header, passwords being checked, tokens being issued.
+        processors += [structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),

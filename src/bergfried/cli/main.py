@@ -7,8 +7,11 @@ import asyncio
 import os
 import socket
 import sys
+import threading
+import time
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -23,10 +26,43 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file w
 DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL of the database.")]
 
 
+T = TypeVar("T")
+
+
 def _settings(flags: dict[str, Any], config: Path | None) -> Settings:
     settings = load_settings(flags, config)
     logs.configure(settings.log_format, settings.log_level)
     return settings
+
+
+async def _settle_sqlite_threads(deadline: float = 2.0) -> None:
+    """aiosqlite lets the thread of a failed connection report back to the event loop later; if
+    the loop has closed by then, the thread prints a traceback. Wait for such threads first."""
+    end = time.monotonic() + deadline
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, max(0.0, end - time.monotonic()))
+
+
+def _run_on_database(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on its own event loop; a database that cannot be reached or opened becomes one
+    error line that names it (without its password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    async def settled() -> T:
+        try:
+            return await work
+        finally:
+            await _settle_sqlite_threads()
+
+    try:
+        return asyncio.run(settled())
+    except (ConnectionError, TimeoutError, socket.gaierror, DBAPIError) as exc:
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise ConfigError(f"cannot use the database {url} (BERGFRIED_DATABASE_URL, --database-url): {reason}") from None
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -56,7 +92,7 @@ def start(
              "database_url": database_url, "log_format": log_format}
     settings = _settings(flags, config)
     _check_port_free(settings.host, settings.port)
-    report = asyncio.run(prepare(settings, demo=demo))
+    report = _run_on_database(settings, prepare(settings, demo=demo))
     typer.echo(report)
     _serve(settings, flags, config)
 
@@ -90,7 +126,7 @@ def migrate(database_url: DatabaseOption = None, config: ConfigOption = None) ->
         finally:
             await engine.dispose()
 
-    revision = asyncio.run(run())
+    revision = _run_on_database(settings, run())
     typer.echo(f"database migrated to revision {revision}")
 
 
@@ -101,23 +137,17 @@ def version() -> None:
 
 
 def main() -> None:
+    # Standalone mode lets typer render its own usage errors and help (exit 2 / 0); typer vendors
+    # click, so `click.ClickException` would not catch them here. Our errors and anything
+    # unexpected still come out of it as exceptions and become one line on stderr.
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except BergfriedError as exc:
         typer.echo(f"bergfried: error: {exc}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
     except Exception as exc:  # the promise: no traceback on the terminal
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
         typer.echo(f"bergfried: unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                    err=True)
         sys.exit(70)

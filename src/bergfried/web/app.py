@@ -27,7 +27,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return errors.method_not_allowed((exc.headers or {}).get("Allow"))
     if exc.status_code == 404:
         return errors.not_found()
-    return errors.json_response(errors.status_body(2, exc.detail), exc.status_code)
+    return errors.http_error(exc.status_code, exc.detail, dict(exc.headers or {}))
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:

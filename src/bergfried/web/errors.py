@@ -17,6 +17,9 @@ from bergfried.errors import DomainError
 
 ERROR_DETAIL_TYPE = "type.googleapis.com/zitadel.v1.ErrorDetail"
 JSON = "application/json"
+# The gateway's gRPC → HTTP table read backwards, one code per status; anything else is UNKNOWN.
+GRPC_CODE_BY_HTTP_STATUS = {400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 429: 8, 499: 1, 500: 13, 501: 12, 503: 14,
+                            504: 4}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -34,6 +37,11 @@ def domain_error(exc: DomainError) -> Response:
         "details": [{"@type": ERROR_DETAIL_TYPE, "id": exc.error_id, "message": exc.description}],
     }
     return json_response(body, exc.http_status)
+
+
+def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An HTTP error raised by the framework itself, in the same shape as a gRPC status."""
+    return json_response(status_body(GRPC_CODE_BY_HTTP_STATUS.get(status, 2), message), status, headers)
 
 
 def not_found() -> Response:

@@ -16,7 +16,7 @@ from bergfried.logs import get
 from bergfried.web import errors
 from bergfried.web.metrics import Metrics
 
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_INCOMING_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # whole value: `$` would admit a trailing "\n"
 log = get("bergfried.access")
 
 
@@ -50,7 +50,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
-        request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
+        request_id = incoming if _INCOMING_ID.fullmatch(incoming) else secrets.token_hex(8)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         extra = [*self.headers, (b"x-request-id", request_id.encode())]
