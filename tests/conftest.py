@@ -100,7 +100,6 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Any:
 
 
 @pytest.fixture
-async def services(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Services]:
+async def services(engine: AsyncEngine, tmp_path: Path) -> Services:
     """Services over the migrated test engine (shared, not closed by the app)."""
-    built = services_module.build(make_settings(tmp_path), engine=engine)
-    yield built
+    return services_module.build(make_settings(tmp_path), engine=engine)

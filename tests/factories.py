@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from bergfried.crypto.passwords import hash_password
 from bergfried.domain.apps import Application, OIDCConfig
 from bergfried.domain.orgs import Org, generated_org_domain
 from bergfried.domain.projects import Project, ProjectRole
 from bergfried.domain.users import HumanUser, MachineUser, Profile
-from bergfried.store import apps, orgs, projects, users
+from bergfried.store import apps, events, orgs, projects, users
 from bergfried.store.tx import Store
 
 _counter = iter(range(1, 1_000_000))
@@ -58,3 +60,22 @@ async def make_web_app(store: Store, project: Project, name: str | None = None,
                                      config or OIDCConfig(redirect_uris=("https://app.example.com/cb",)),
                                      secret_hash=secret_hash)
     return app
+
+
+async def latest_sequence(store: Store) -> int:
+    """The sequence of the newest event (0 on an empty log)."""
+    async with store.read() as conn:
+        return await events.latest_sequence(conn)
+
+
+async def events_after(store: Store, sequence: int, *, aggregate_type: str | None = None,
+                       aggregate_id: str | None = None) -> list[events.Event]:
+    """Every event appended after `sequence`, oldest first."""
+    async with store.read() as conn:
+        return await events.list_events(conn, after_sequence=sequence, aggregate_type=aggregate_type,
+                                        aggregate_id=aggregate_id)
+
+
+async def count_rows(store: Store, table: sa.Table) -> int:
+    async with store.read() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one())

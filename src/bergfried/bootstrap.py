@@ -94,6 +94,7 @@ async def _create_instance(tx: Tx, services: Services, password: str) -> Instanc
 
 async def _ensure_signing_key(services: Services) -> None:
     async with services.store.write() as tx:
+        await instances.lock(tx)
         if await signing_keys.current(tx.conn, tx.now) is None:
             await signing_keys.create(tx, services.key_sealer, Algorithm.RS256, signs_from=tx.now)
 
@@ -105,6 +106,7 @@ async def _ensure_machine_pat(services: Services, instance: Instance) -> Path | 
     if path is None:
         return None
     async with services.store.write() as tx:
+        await instances.lock(tx)
         machine = await _find_machine(tx, instance, settings.firstinstance_machine_username)
         if machine is None:
             machine, _ = await users.create_machine(

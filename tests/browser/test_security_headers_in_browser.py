@@ -51,7 +51,8 @@ def test_another_origin_cannot_frame_bergfried(live_server: Any, browser: Any) -
 def test_bergfried_pages_load_in_the_browser_with_strict_headers(live_server: Any, browser: Any) -> None:
     page = browser.new_page()
     response = page.goto(live_server.url + "/debug/healthz")
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     assert page.evaluate("document.body.innerText.trim()") == "ok"
     headers = response.headers
     assert headers["x-content-type-options"] == "nosniff"

@@ -38,7 +38,8 @@ async def test_app_key_round_trip_expiry_and_removal(store):
     soon = datetime.now(UTC) + timedelta(hours=1)
     async with store.write() as tx:
         key, details = await app_keys.add(tx, app, pem, expires_at=soon)
-    assert details.sequence > 0 and details.creation_date is not None
+    assert details.sequence > 0
+    assert details.creation_date is not None
     async with store.read() as conn:
         assert await app_keys.public_key(conn, app.id, key.id, datetime.now(UTC)) == pem
         assert await app_keys.public_key(conn, app.id, key.id, soon + timedelta(seconds=1)) is None

@@ -16,6 +16,8 @@ from bergfried.store._common import added, changed
 from bergfried.store.tx import Tx
 
 NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)  # ZITADEL's default expiration
+# ZITADEL gives every PAT this fixed scope (spec/other-grants.md §4).
+PAT_SCOPES = ("openid", "profile", "urn:zitadel:iam:user:metadata", "urn:zitadel:iam:user:resourceowner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,7 @@ def _machine_only(user: User) -> MachineUser:
 
 async def add_pat(
     tx: Tx, user: User, token_hash: str, *, expires_at: datetime | None = None,
-    scopes: tuple[str, ...] = ("openid",),
+    scopes: tuple[str, ...] = PAT_SCOPES,
 ) -> tuple[str, ObjectDetails]:
     machine = _machine_only(user)
     pat_id = tx.new_id()

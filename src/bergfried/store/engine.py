@@ -6,6 +6,8 @@ SQLite: WAL, foreign keys on, a busy timeout, and write transactions opened with
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 WRITE_OPTION = "bergfried_write"
+_WAL_ATTEMPTS = 100  # about 5 s in all
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -46,7 +49,7 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -56,3 +59,18 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch a new database file to WAL. The switch needs an exclusive lock and SQLite answers
+    "database is locked" at once, without the busy handler, when another connection is making the
+    same switch (two processes starting on a fresh file), so retry for a few seconds. Once the
+    file is in WAL mode the pragma is a no-op and succeeds on the first try."""
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)  # only while connecting to a file another process is setting up

@@ -52,8 +52,12 @@ async def add_project_grant(tx: Tx, project: Project, granted_org_id: str,
     return grant, added(tx, sequence, project.org_id)
 
 
-async def get_project_grant(conn: AsyncConnection, grant_id: str) -> ProjectGrant:
-    row = (await conn.execute(sa.select(PG).where(PG.c.id == grant_id))).first()
+async def get_project_grant(conn: AsyncConnection, grant_id: str, *, project_id: str | None = None) -> ProjectGrant:
+    """A project grant by id; with `project_id`, only a grant of that project counts."""
+    query = sa.select(PG).where(PG.c.id == grant_id)
+    if project_id is not None:
+        query = query.where(PG.c.project_id == project_id)
+    row = (await conn.execute(query)).first()
     if row is None:
         raise PreconditionFailed("Errors.Project.Grant.NotFound", "Grant not found", error_id="COMMAND-7m0fS")
     return _project_grant(row)
@@ -63,7 +67,7 @@ async def add_user_grant(tx: Tx, user: User, project: Project, role_keys: list[s
                          project_grant_id: str | None = None) -> tuple[UserGrant, ObjectDetails]:
     """Give a user roles on a project (directly, or through a project grant to the user's org)."""
     if project_grant_id:
-        project_grant = await get_project_grant(tx.conn, project_grant_id)
+        project_grant = await get_project_grant(tx.conn, project_grant_id, project_id=project.id)
         available: list[str] = list(project_grant.role_keys)
         owner = project_grant.granted_org_id
     else:

@@ -36,3 +36,10 @@ async def create(tx: Tx, *, instance_id: str, name: str, domain: str, default_or
     except IntegrityError:
         return None
     return Instance(id=InstanceId(instance_id), name=name, domain=domain, default_org_id=OrgId(default_org_id))
+
+
+async def lock(tx: Tx) -> None:
+    """Hold the instance row until the transaction ends, so that first-start steps which check
+    and then create (signing key, machine user, PAT) run one process at a time. PostgreSQL takes
+    a row lock; SQLite's write transactions (`BEGIN IMMEDIATE`) are serialised already."""
+    await tx.conn.execute(sa.select(t.instances.c.id).with_for_update())

@@ -53,7 +53,8 @@ async def get(conn: AsyncConnection, org_id: str) -> Org:
 
 async def get_by_domain(conn: AsyncConnection, domain: str) -> Org:
     query = sa.select(t.orgs).join(t.org_domains, t.org_domains.c.org_id == t.orgs.c.id).where(
-        t.org_domains.c.domain == domain.lower(), t.org_domains.c.is_verified.is_(True)
+        t.org_domains.c.domain == domain.lower(), t.org_domains.c.is_verified.is_(True),
+        t.orgs.c.state != OrgState.REMOVED,
     )
     row = (await conn.execute(query)).first()
     if row is None:

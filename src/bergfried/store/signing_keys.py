@@ -1,5 +1,10 @@
 """Signing keys at rest: the public JWK in clear, the private JWK sealed with AES-GCM under a key
-derived from the master key, bound to its `kid`."""
+derived from the master key, bound to its `kid`.
+
+A key's life is a set of instants, so every process reads the same state from the rows alone:
+published from `created_at`, signs from `signs_from`, stops signing at `retired_at` (which may
+lie in the future: a rotation schedules it), leaves the JWKS after `published_until`.
+"""
 
 from __future__ import annotations
 
@@ -60,14 +65,35 @@ async def published(conn: AsyncConnection, now: datetime) -> list[SigningKey]:
     return [_key(r) for r in await conn.execute(query.order_by(K.c.signs_from.desc(), K.c.kid.desc()))]
 
 
+def _signs_at(at: datetime) -> sa.ColumnElement[bool]:
+    """Not retired as of `at` (a retirement scheduled for later does not count yet)."""
+    return sa.or_(K.c.retired_at.is_(None), K.c.retired_at > at)
+
+
 async def current(conn: AsyncConnection, now: datetime) -> SigningKey | None:
-    """The key that signs now: the newest unretired key whose `signs_from` has passed."""
-    query = sa.select(K).where(K.c.retired_at.is_(None), K.c.signs_from <= now)
+    """The key that signs now: the newest key whose `signs_from` has passed and that is not
+    retired as of now."""
+    query = sa.select(K).where(_signs_at(now), K.c.signs_from <= now)
     row = (await conn.execute(query.order_by(K.c.signs_from.desc(), K.c.kid.desc()).limit(1))).first()
     return _key(row) if row else None
 
 
-async def retire(tx: Tx, kid: str, *, published_until: datetime) -> None:
-    await tx.event("instance", "signing_keys", "instance.signing_key.retired", {"kid": kid}, resource_owner=None)
-    await tx.conn.execute(K.update().where(K.c.kid == kid, K.c.retired_at.is_(None))
-                          .values(retired_at=tx.now, published_until=published_until))
+async def retire(tx: Tx, kid: str, *, published_until: datetime, at: datetime | None = None) -> bool:
+    """Stop `kid` signing at `at` (default: now). A retirement already due earlier is kept.
+    Returns whether the row changed."""
+    at = tx.now if at is None else at
+    result = await tx.conn.execute(K.update().where(K.c.kid == kid, _signs_at(at))
+                                   .values(retired_at=at, published_until=published_until))
+    if not result.rowcount:
+        return False
+    await tx.event("instance", "signing_keys", "instance.signing_key.retired",
+                   {"kid": kid, "retired_at": at.isoformat(), "published_until": published_until.isoformat()},
+                   resource_owner=None)
+    return True
+
+
+async def supersede(tx: Tx, kid: str, *, at: datetime, published_until: datetime) -> list[str]:
+    """Retire, at `at`, every key but `kid` that would still sign then; returns their kids."""
+    query = sa.select(K.c.kid).where(K.c.kid != kid, _signs_at(at)).order_by(K.c.kid)
+    others = list((await tx.conn.execute(query)).scalars())
+    return [other for other in others if await retire(tx, other, published_until=published_until, at=at)]

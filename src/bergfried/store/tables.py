@@ -369,6 +369,12 @@ auth_requests = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("consumed_at", UTCDateTime(), nullable=True),
+    # what the login hands back (revision 0002)
+    sa.Column("user_id", Id, nullable=True),
+    sa.Column("auth_time", UTCDateTime(), nullable=True),
+    sa.Column("amr", JSONType, nullable=True),
+    sa.Column("error", sa.String(40), nullable=True),
+    sa.Column("error_description", sa.String(500), nullable=True),
 )
 
 authorization_codes = sa.Table(
@@ -389,6 +395,8 @@ authorization_codes = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("consumed_at", UTCDateTime(), nullable=True),
+    sa.Column("family_id", Id, nullable=True),  # tokens its redemption issued (revision 0002)
+    sa.Column("response_type", sa.String(32), nullable=False, server_default="code"),
 )
 
 refresh_tokens = sa.Table(
@@ -428,6 +436,8 @@ access_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("family_id", Id, nullable=True),  # revision 0002
+    sa.Index("ix_access_tokens_family_id", "family_id"),
 )
 
 device_authorizations = sa.Table(

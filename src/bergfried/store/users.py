@@ -208,21 +208,27 @@ async def set_password(tx: Tx, user: HumanUser, password_hash: str, *, change_re
 async def record_password_check(tx: Tx, user: HumanUser, *, succeeded: bool, max_attempts: int) -> int:
     """Count a password check; the failure that reaches `max_attempts` locks the user (lockout
     policy). The counter moves with one conditional UPDATE, so parallel failures are all counted.
-    Returns the failed attempts after this check."""
+    Returns the failed attempts after this check.
+
+    The UPDATE comes first: it holds the user's row until commit, so the events of parallel
+    checks get their sequences in the order the checks were applied, and `user.locked` follows
+    exactly the failure that reached the maximum."""
     if succeeded:
-        await tx.event(AGGREGATE, user.id, "user.human.password.check.succeeded", resource_owner=user.org_id)
         await tx.conn.execute(t.users.update().where(t.users.c.id == user.id).values(failed_password_attempts=0))
+        await tx.event(AGGREGATE, user.id, "user.human.password.check.succeeded", resource_owner=user.org_id)
         return 0
-    sequence = await tx.event(AGGREGATE, user.id, "user.human.password.check.failed", resource_owner=user.org_id)
     row = (await tx.conn.execute(
         t.users.update().where(t.users.c.id == user.id)
         .values(failed_password_attempts=t.users.c.failed_password_attempts + 1)
-        .returning(t.users.c.failed_password_attempts)
+        .returning(t.users.c.failed_password_attempts, t.users.c.state)
     )).first()
+    sequence = await tx.event(AGGREGATE, user.id, "user.human.password.check.failed", resource_owner=user.org_id)
     attempts = int(row.failed_password_attempts) if row else 0
-    if max_attempts > 0 and attempts >= max_attempts:
+    # The row's state is read after every earlier commit, so only the one check that still finds
+    # the user active locks it and writes `user.locked`.
+    if max_attempts > 0 and attempts >= max_attempts and row is not None and row.state == UserState.ACTIVE:
         lock_sequence = await tx.event(AGGREGATE, user.id, "user.locked", resource_owner=user.org_id)
-        await tx.conn.execute(t.users.update().where(t.users.c.id == user.id, t.users.c.state == UserState.ACTIVE)
+        await tx.conn.execute(t.users.update().where(t.users.c.id == user.id)
                               .values(state=UserState.LOCKED, changed_at=tx.now, sequence=lock_sequence))
     else:
         await tx.conn.execute(t.users.update().where(t.users.c.id == user.id).values(sequence=sequence))

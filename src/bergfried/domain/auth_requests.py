@@ -1,0 +1,45 @@
+"""An authorization request between `/oauth/v2/authorize` and the callback that answers it.
+
+The hosted login (or a custom login UI through the v2 OIDC service) authenticates the user and
+links a session to the request, or records why it failed; the callback then issues the code or
+tokens, or redirects the error (RFC 6749 §4.1.2.1). The request is consumed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRequest:
+    id: str
+    client_id: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    response_type: str  # "code" | "id_token" | "id_token token"
+    created_at: datetime
+    expires_at: datetime
+    response_mode: str | None = None
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    login_hint: str | None = None
+    ui_locales: tuple[str, ...] = ()
+    hint_user_id: str | None = None  # from a verified id_token_hint
+    # filled by the login
+    session_id: str | None = None
+    user_id: str | None = None
+    auth_time: datetime | None = None
+    amr: tuple[str, ...] = field(default_factory=tuple)
+    error: str | None = None
+    error_description: str | None = None
+    consumed_at: datetime | None = None
+
+    @property
+    def done(self) -> bool:
+        """The login has finished: a session is linked or an error recorded."""
+        return self.session_id is not None or self.error is not None
