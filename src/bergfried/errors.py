@@ -76,3 +76,80 @@ class Unauthenticated(DomainError):
 
 class StoreUnavailable(BergfriedError):
     """The database did not answer; requests get 503 with Retry-After."""
+
+
+class OAuthError(BergfriedError):
+    """An OAuth 2.0 / OIDC error (RFC 6749 §4.1.2.1, §5.2; OIDC Core §3.1.2.6).
+
+    `description` goes to the client as `error_description`; `detail` only to the log.
+    `redirectable` is False for errors raised before the client and its redirect URI are
+    trusted: those are shown as a page, never sent to an unverified redirect URI.
+    """
+
+    code: ClassVar[str] = "invalid_request"
+    status: ClassVar[int] = 400
+    redirectable: ClassVar[bool] = True
+
+    def __init__(self, description: str, *, detail: str | None = None, status: int | None = None,
+                 redirectable: bool | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.detail = detail
+        self.headers = headers or {}
+        if status is not None:
+            self.status = status  # type: ignore[misc]
+        if redirectable is not None:
+            self.redirectable = redirectable  # type: ignore[misc]
+
+
+class InvalidRequest(OAuthError):
+    code = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    code = "invalid_client"
+    status = 401
+
+
+class InvalidGrant(OAuthError):
+    code = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    code = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    code = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    code = "unsupported_response_type"
+
+
+class InvalidScope(OAuthError):
+    code = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    code = "access_denied"
+
+
+class LoginRequired(OAuthError):
+    code = "login_required"
+
+
+class InteractionRequired(OAuthError):
+    code = "interaction_required"
+
+
+class ServerError(OAuthError):
+    code = "server_error"
+    status = 500
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: the access token is expired, revoked, malformed or invalid."""
+
+    code = "invalid_token"
+    status = 401

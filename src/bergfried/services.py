@@ -14,6 +14,7 @@ from bergfried.crypto import masterkey
 from bergfried.crypto.aead import Sealer
 from bergfried.crypto.hashing import SecretHasher
 from bergfried.domain.policies import DomainPolicy, LockoutPolicy, LoginPolicy, PasswordComplexityPolicy
+from bergfried.keys.keyring import KeyRing
 from bergfried.settings import Settings
 from bergfried.store.engine import create_engine
 from bergfried.store.tx import Store
@@ -58,6 +59,7 @@ class Services:
     hasher: SecretHasher
     key_sealer: Sealer
     policies: Policies
+    keyring: KeyRing
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -73,7 +75,9 @@ def load_masterkey(settings: Settings) -> tuple[masterkey.MasterKey, bool]:
 def build(settings: Settings, *, engine: AsyncEngine | None = None) -> Services:
     master, _ = load_masterkey(settings)
     engine = engine or create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    store, key_sealer = Store(engine), Sealer(master, "signing-keys")
     return Services(
-        settings=settings, engine=engine, store=Store(engine), master=master, hasher=SecretHasher(master),
-        key_sealer=Sealer(master, "signing-keys"), policies=Policies.from_settings(settings),
+        settings=settings, engine=engine, store=store, master=master, hasher=SecretHasher(master),
+        key_sealer=key_sealer, policies=Policies.from_settings(settings),
+        keyring=KeyRing(store, key_sealer, issuer=settings.issuer),
     )

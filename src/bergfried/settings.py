@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     masterkey: SecretStr | None = None
     masterkey_file: Path = Path("./data/masterkey")
 
+    # the algorithm of signing keys made by the first start and by `bergfried keys rotate`
+    signing_algorithm: Literal["RS256", "ES256", "EdDSA"] = "RS256"
+
     # token lifetimes (instance-wide, as ZITADEL's OIDC settings)
     access_token_lifetime: timedelta = timedelta(hours=12)
     id_token_lifetime: timedelta = timedelta(hours=12)

@@ -1,4 +1,4 @@
-"""`bergfried start | migrate | version`. Errors print one line on stderr and exit non-zero;
+"""`bergfried start | migrate | keys rotate | version`. Errors print one line on stderr and exit non-zero;
 a traceback never reaches the terminal."""
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ import threading
 import time
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from bergfried import __version__, logs
 from bergfried.errors import BergfriedError, ConfigError
+from bergfried.keys.generate import Algorithm
 from bergfried.settings import Settings, load_settings, worker_environment
+
+if TYPE_CHECKING:
+    from bergfried.store.signing_keys import SigningKey
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Bergfried, a ZITADEL-compatible OpenID Connect provider.")
@@ -128,6 +132,47 @@ def migrate(database_url: DatabaseOption = None, config: ConfigOption = None) ->
 
     revision = _run_on_database(settings, run())
     typer.echo(f"database migrated to revision {revision}")
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="Signing keys: rotate.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    algorithm: Annotated[Algorithm | None, typer.Option(
+        "--algorithm", help="Algorithm of the new key (default: the signing_algorithm setting).")] = None,
+    database_url: DatabaseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Publish a new signing key now; it signs once JWKS caches have seen it, and the old key
+    stays published until its last token has expired."""
+    settings = _settings({"database_url": database_url}, config)
+    chosen = algorithm or Algorithm(settings.signing_algorithm)
+    key = _run_on_database(settings, _rotate(settings, chosen))
+    signs_from = key.signs_from.isoformat().replace("+00:00", "Z")
+    typer.echo(f"new signing key {key.kid} ({key.algorithm}) published; it signs from {signs_from}")
+
+
+async def _rotate(settings: Settings, algorithm: Algorithm) -> SigningKey:
+    from bergfried import services as services_module
+    from bergfried.crypto.aead import DecryptionError
+    from bergfried.store.migrate import current_revision, head_revision
+
+    if settings.masterkey is None and not settings.masterkey_file.is_file():
+        # build() would make a new master key, and the server could not open a key sealed with it
+        raise ConfigError(f"no master key: set BERGFRIED_MASTERKEY or run where {settings.masterkey_file} is")
+    built = services_module.build(settings)
+    try:
+        if await current_revision(built.engine) != head_revision():
+            raise ConfigError("the database is not migrated to the current schema; run `bergfried migrate` first")
+        keep = max(settings.access_token_lifetime, settings.id_token_lifetime)
+        return await built.keyring.rotate(algorithm, keep_published=keep)
+    except DecryptionError:
+        raise ConfigError("this master key does not open the current signing key; use the server's master key "
+                          "(BERGFRIED_MASTERKEY or the masterkey file)") from None
+    finally:
+        await built.close()
 
 
 @app.command()

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from bergfried import logs, services
 from bergfried.errors import DomainError
 from bergfried.settings import Settings, load_worker_settings
-from bergfried.web import errors, health
+from bergfried.web import discovery, errors, health, oidc
 from bergfried.web.metrics import Metrics
 from bergfried.web.middleware import RequestMiddleware
 
@@ -40,6 +40,8 @@ def routes() -> list[Route]:
         Route("/debug/healthz", health.healthz, methods=["GET", "HEAD"]),
         Route("/debug/ready", health.ready, methods=["GET", "HEAD"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        *discovery.routes(),
+        *oidc.routes(),
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from bergfried.errors import DomainError
+from bergfried.errors import DomainError, OAuthError
 
 ERROR_DETAIL_TYPE = "type.googleapis.com/zitadel.v1.ErrorDetail"
 JSON = "application/json"
@@ -60,3 +60,13 @@ def internal_error(request_id: str) -> Response:
 def unavailable(request_id: str) -> Response:
     body = status_body(14, f"The database is not reachable; try again shortly (request id {request_id})")
     return json_response(body, 503, {"retry-after": "5"})
+
+
+NO_STORE = {"cache-control": "no-store", "pragma": "no-cache"}
+
+
+def oauth_error(exc: OAuthError) -> Response:
+    """RFC 6749 §5.2 JSON: `{"error", "error_description"}` with the error's status and headers
+    (such as `WWW-Authenticate`), never cached."""
+    body = {"error": exc.code, "error_description": exc.description}
+    return json_response(body, exc.status, {**NO_STORE, **exc.headers})

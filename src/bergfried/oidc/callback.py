@@ -1,0 +1,97 @@
+"""Answering an authorization request once the login is done (RFC 6749 §4.1.2, §4.2.2;
+OIDC Core §3.1.2.5, §3.2.2.5; RFC 9207).
+
+The request is consumed by one conditional UPDATE, so a reloaded callback page cannot mint a
+second code. The code is 256 random bits, stored as a keyed hash with its binding (client,
+redirect URI, PKCE challenge, nonce, scopes, session) and lives `auth_code_lifetime` (60 s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bergfried.crypto.hashing import generate_secret
+from bergfried.domain.auth_requests import AuthRequest
+from bergfried.errors import AccessDenied, InteractionRequired, LoginRequired, OAuthError
+from bergfried.oidc.authorize import AuthorizePageError, redirect_error, response_mode_for
+from bergfried.oidc.grants._common import active_subject
+from bergfried.services import Services
+from bergfried.store import apps as app_store
+from bergfried.store import auth_requests
+from bergfried.store import tokens as token_store
+from bergfried.store.tx import Tx
+from bergfried.tokens.issue import TokenRequest, audience, issue
+
+_LOGIN_ERRORS: dict[str, type[OAuthError]] = {
+    "interaction_required": InteractionRequired,
+    "login_required": LoginRequired,
+    "access_denied": AccessDenied,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    redirect_uri: str
+    params: dict[str, str]
+    response_mode: str
+
+
+def _mode(request: AuthRequest) -> str:
+    params = {"response_type": request.response_type}
+    if request.response_mode:
+        params["response_mode"] = request.response_mode
+    return response_mode_for(params)
+
+
+async def answer(services: Services, request_id: str) -> Answer | None:
+    """The redirect that answers the request, or None while the login is not done yet."""
+    issuer = services.settings.issuer
+    async with services.store.write() as tx:
+        request = await auth_requests.get(tx.conn, request_id)
+        if request is None or request.consumed_at is not None or request.expires_at <= tx.now:
+            raise AuthorizePageError("This login request is unknown, expired or already answered. "
+                                     "Start again from the application.")
+        if not request.done:
+            return None
+        if not await auth_requests.consume(tx, request_id):
+            raise AuthorizePageError("This login request was already answered.")
+        mode = _mode(request)
+        if request.error:
+            error = _LOGIN_ERRORS.get(request.error, AccessDenied)(request.error_description or request.error)
+            return Answer(request.redirect_uri, redirect_error(error, request.state, issuer), mode)
+        try:
+            params = await _success(services, tx, request)
+        except OAuthError as exc:
+            return Answer(request.redirect_uri, redirect_error(exc, request.state, issuer), mode)
+    if request.state:
+        params["state"] = request.state
+    params["iss"] = issuer
+    return Answer(request.redirect_uri, params, mode)
+
+
+async def _success(services: Services, tx: Tx, request: AuthRequest) -> dict[str, str]:
+    found = await app_store.find_by_client_id(tx.conn, request.client_id)
+    if found is None:
+        raise AccessDenied("The client is no longer active")
+    app = found[0]
+    assert request.user_id is not None
+    subject = await active_subject(services, tx, request.user_id)
+    grant = token_store.Grant(
+        client_id=app.client_id, user_id=request.user_id, scopes=request.scopes, audience=await audience(tx, app),
+        session_id=request.session_id, auth_time=request.auth_time, amr=request.amr,
+    )
+    if request.response_type == "code":
+        code = generate_secret()
+        await token_store.add_code(tx, services.hasher.hash(code), token_store.CodeRecord(
+            grant=grant, redirect_uri=request.redirect_uri, created_at=tx.now,
+            expires_at=tx.now + services.settings.auth_code_lifetime, nonce=request.nonce,
+            code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,
+            auth_request_id=request.id,
+        ))
+        return {"code": code}
+    issued = await issue(services, tx, TokenRequest(
+        app=app, subject=subject, grant=grant, family_id=tx.new_id(), nonce=request.nonce,
+        response_type=request.response_type, with_access_token=request.response_type == "id_token token",
+    ))
+    params = {key: str(value) for key, value in issued.response().items() if key != "refresh_token"}
+    return params

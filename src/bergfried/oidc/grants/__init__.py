@@ -1,0 +1,1 @@
+"""One module per grant type of the token endpoint; shared steps in `_common.py`."""

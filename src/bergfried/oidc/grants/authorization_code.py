@@ -1,0 +1,74 @@
+"""`grant_type=authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3.2, RFC 7636 §4.5–4.6).
+
+- The code is single use: one conditional UPDATE decides; a second redemption fails with
+  `invalid_grant` and revokes every token the first one issued (RFC 6749 §4.1.2).
+- It is bound to the client that asked for it, to the exact `redirect_uri` of the request
+  (§4.1.3), and to the PKCE challenge: a verifier is required when a challenge was sent and
+  refused when none was (RFC 9700 §2.1.1, downgrade).
+- It expires after `auth_code_lifetime` (60 s by default).
+- The login session must still be active and the user too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from bergfried.domain.apps import Application
+from bergfried.errors import InvalidGrant, InvalidRequest
+from bergfried.oidc import pkce
+from bergfried.oidc.grants._common import active_subject
+from bergfried.services import Services
+from bergfried.store import tables as t
+from bergfried.store import tokens as token_store
+from bergfried.store.tx import Tx
+from bergfried.tokens.issue import Issued, TokenRequest, issue
+
+
+async def exchange(services: Services, app: Application, form: Mapping[str, str]) -> Issued:
+    code = form.get("code")
+    if not code:
+        raise InvalidRequest("code is missing")
+    code_hash = services.hasher.hash(code)
+    replayed_family: str | None = None
+    async with services.store.write() as tx:
+        record = await token_store.get_code(tx.conn, code_hash)
+        if record is None or record.grant.client_id != app.client_id:
+            raise InvalidGrant("The code is invalid or was issued to another client")
+        if record.consumed_at is not None:
+            replayed_family = record.family_id
+        else:
+            _check_binding(record, form)
+            family_id = tx.new_id()
+            if not await token_store.redeem_code(tx, code_hash, family_id):
+                raise InvalidGrant("The code has expired")
+            if record.grant.session_id and await _session_ended(tx, record.grant.session_id):
+                raise InvalidGrant("The login session of this code has ended")
+            subject = await active_subject(services, tx, record.grant.user_id)
+            return await issue(services, tx, TokenRequest(
+                app=app, subject=subject, grant=record.grant, family_id=family_id, nonce=record.nonce,
+                response_type=record.response_type,
+            ))
+    if replayed_family:
+        async with services.store.write() as tx:
+            await token_store.revoke_family(tx, replayed_family)
+    raise InvalidGrant("The code has already been used; the tokens it gave are revoked")
+
+
+def _check_binding(record: token_store.CodeRecord, form: Mapping[str, str]) -> None:
+    if form.get("redirect_uri") != record.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the one of the authorization request")
+    verifier = form.get("code_verifier")
+    if record.code_challenge:
+        if not verifier:
+            raise InvalidRequest("code_verifier is required: the authorization request sent a code_challenge")
+        if not pkce.verify(verifier, record.code_challenge, record.code_challenge_method):
+            raise InvalidGrant("invalid code_verifier")
+    elif verifier:
+        raise InvalidGrant("code_verifier sent, but the authorization request had no code_challenge")
+
+
+async def _session_ended(tx: Tx, session_id: str) -> bool:
+    ended = await tx.conn.execute(sa.select(t.sessions.c.terminated_at).where(t.sessions.c.id == session_id))
+    return ended.scalar_one_or_none() is not None

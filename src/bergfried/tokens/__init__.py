@@ -1,0 +1,1 @@
+"""Tokens: issuing access, refresh and ID tokens; finding them again by their hashes."""
