@@ -134,7 +134,8 @@ async def test_code_flow_with_basic_auth_as_in_the_seed_guide(world: World) -> N
     assert claims["azp"] == world.client_id
     assert claims["nonce"] == "n-1"
     assert claims["amr"] == ["pwd"]
-    assert "sid" in claims and "auth_time" in claims
+    assert "sid" in claims
+    assert "auth_time" in claims
     assert claims["preferred_username"].startswith("road.runner@")
     assert "email" not in claims  # User Info inside ID Token is off
     assert claims["urn:zitadel:iam:user:metadata"] == {"contract": "MTIzNA"}
