@@ -152,9 +152,14 @@ async def _verify_assertion(services: Services, app: Application, assertion: str
 
 
 def _jwk(pem: str, kid: str) -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
     from joserfc.jwk import import_key
 
-    key = import_key(pem.encode())
+    loaded = load_pem_public_key(pem.encode())
+    key_type = "RSA" if isinstance(loaded, rsa.RSAPublicKey) else "EC" if isinstance(loaded, ec.EllipticCurvePublicKey) \
+        else "OKP"
+    key = import_key(pem.encode(), key_type)  # type: ignore[call-overload]
     return {**key.as_dict(private=False), "kid": kid}
 
 
