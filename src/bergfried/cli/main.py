@@ -147,6 +147,9 @@ def keys_rotate(
 ) -> None:
     """Publish a new signing key now; it signs once JWKS caches have seen it, and the old key
     stays published until its last token has expired."""
+    from bergfried.store import migrate as _  # noqa: F401 - imported before logging is set up, as `migrate` does:
+    # alembic announces its plugins at import time, which would put INFO lines on stderr
+
     settings = _settings({"database_url": database_url}, config)
     chosen = algorithm or Algorithm(settings.signing_algorithm)
     key = _run_on_database(settings, _rotate(settings, chosen))

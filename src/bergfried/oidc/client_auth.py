@@ -157,8 +157,11 @@ def _jwk(pem: str, kid: str) -> dict[str, Any]:
     from joserfc.jwk import import_key
 
     loaded = load_pem_public_key(pem.encode())
-    key_type = "RSA" if isinstance(loaded, rsa.RSAPublicKey) else "EC" if isinstance(loaded, ec.EllipticCurvePublicKey) \
-        else "OKP"
+    key_type = "OKP"
+    if isinstance(loaded, rsa.RSAPublicKey):
+        key_type = "RSA"
+    elif isinstance(loaded, ec.EllipticCurvePublicKey):
+        key_type = "EC"
     key = import_key(pem.encode(), key_type)  # type: ignore[call-overload]
     return {**key.as_dict(private=False), "kid": kid}
 
