@@ -5,7 +5,7 @@
   `BERGFRIED_FIRSTINSTANCE_ADMIN_PASSWORD`, or is generated and reported once,
 - with `BERGFRIED_FIRSTINSTANCE_PATPATH`: a machine user with IAM_OWNER whose personal access
   token is written to that file (mode 0600) when the file is not there yet,
-- a signing key (RS256), sealed with the master key.
+- a signing key (`signing_algorithm`, RS256 by default), sealed with the master key.
 
 Several processes may start at once on one database: the instance row is claimed first, so the
 loser's transaction rolls back whole and it reads what the winner wrote.
@@ -27,9 +27,8 @@ from bergfried.domain.orgs import generated_org_domain
 from bergfried.domain.policies import PasswordComplexityPolicy, check_password
 from bergfried.domain.users import MachineUser, Profile, preferred_login_name
 from bergfried.errors import ConfigError, InvalidArgument
-from bergfried.keys.generate import Algorithm
 from bergfried.services import Services
-from bergfried.store import credentials, instances, members, orgs, signing_keys, users
+from bergfried.store import credentials, instances, members, orgs, users
 from bergfried.store.tx import Tx
 
 
@@ -93,10 +92,7 @@ async def _create_instance(tx: Tx, services: Services, password: str) -> Instanc
 
 
 async def _ensure_signing_key(services: Services) -> None:
-    async with services.store.write() as tx:
-        await instances.lock(tx)
-        if await signing_keys.current(tx.conn, tx.now) is None:
-            await signing_keys.create(tx, services.key_sealer, Algorithm.RS256, signs_from=tx.now)
+    await services.keyring.ensure_key(services.settings.signing_algorithm)
 
 
 async def _ensure_machine_pat(services: Services, instance: Instance) -> Path | None:

@@ -145,15 +145,18 @@ def keys_rotate(
     database_url: DatabaseOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Publish a new signing key now; it signs once JWKS caches have seen it, and the old key
-    stays published until its last token has expired."""
-    from bergfried.store import migrate as _  # noqa: F401 - imported before logging is set up, as `migrate` does:
-    # alembic announces its plugins at import time, which would put INFO lines on stderr
+    """Publish a new signing key; it signs once JWKS caches have seen it.
+
+    The key it replaces stops signing then and stays published until its last token has expired.
+    """
+    # Imported before logging is set up, as `migrate` does: alembic announces its plugins at
+    # import time, and once logging is configured those INFO lines would land on stderr.
+    import bergfried.store.migrate  # noqa: F401
 
     settings = _settings({"database_url": database_url}, config)
     chosen = algorithm or Algorithm(settings.signing_algorithm)
     key = _run_on_database(settings, _rotate(settings, chosen))
-    signs_from = key.signs_from.isoformat().replace("+00:00", "Z")
+    signs_from = key.signs_from.isoformat(timespec="seconds").replace("+00:00", "Z")
     typer.echo(f"new signing key {key.kid} ({key.algorithm}) published; it signs from {signs_from}")
 
 

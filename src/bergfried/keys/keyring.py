@@ -87,14 +87,16 @@ class KeyRing:
     # --- reading -----------------------------------------------------------------------------
 
     async def _load(self, now: datetime) -> _Snapshot:
+        signer: _Signer | None = None
         async with self.store.read() as conn:
             published = await signing_keys.published(conn, now)
             current = await signing_keys.current(conn, now)
-            if current is not None and current.kid not in self._private:
-                private = await signing_keys.private_jwk(conn, self._sealer, current.kid)
-                self._private[current.kid] = import_key(private)
-        self._private = {kid: key for kid, key in self._private.items() if current and kid == current.kid}
-        signer = _Signer(current.kid, current.algorithm, self._private[current.kid]) if current else None
+            if current is not None:
+                key = self._private.get(current.kid)
+                if key is None:
+                    key = import_key(await signing_keys.private_jwk(conn, self._sealer, current.kid))
+                signer = _Signer(current.kid, current.algorithm, key)
+        self._private = {signer.kid: signer.key} if signer else {}
         verifiers = {k.kid: _Verifier(k.algorithm, import_key(k.public_jwk)) for k in published}
         jwks = orjson.dumps({"keys": [jose.public_jwk(k.public_jwk) for k in published]})
         snapshot = _Snapshot(signer, verifiers, jwks, now, _next_change(published, now, now + self._ttl))

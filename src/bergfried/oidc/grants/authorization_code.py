@@ -2,8 +2,8 @@
 
 - The code is single use: one conditional UPDATE decides; a second redemption fails with
   `invalid_grant` and revokes every token the first one issued (RFC 6749 §4.1.2).
-- It is bound to the client that asked for it, to the exact `redirect_uri` of the request
-  (§4.1.3), and to the PKCE challenge: a verifier is required when a challenge was sent and
+- It is bound to the client that asked for it, to the `redirect_uri` of the request (§4.1.3;
+  an empty path equals `/`), and to the PKCE challenge: a verifier is required when a challenge was sent and
   refused when none was (RFC 9700 §2.1.1, downgrade).
 - It expires after `auth_code_lifetime` (60 s by default).
 - The login session must still be active and the user too.
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -56,8 +57,21 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
     raise InvalidGrant("The code has already been used; the tokens it gave are revoked")
 
 
+def same_redirect_uri(presented: str | None, original: str) -> bool:
+    """RFC 6749 §4.1.3 asks for the identical URI. The one liberty taken: an empty path and `/`
+    are the same URL (RFC 3986 §6.2.3; `http://localhost` is `http://localhost/` to every URL
+    parser, and clients such as openid-client send the parsed form)."""
+    if presented is None:
+        return False
+    if presented == original:
+        return True
+    parts, registered = urlsplit(presented), urlsplit(original)
+    return (parts._replace(path=parts.path or "/") == registered._replace(path=registered.path or "/")
+            and parts.scheme in ("http", "https"))
+
+
 def _check_binding(record: token_store.CodeRecord, form: Mapping[str, str]) -> None:
-    if form.get("redirect_uri") != record.redirect_uri:
+    if not same_redirect_uri(form.get("redirect_uri"), record.redirect_uri):
         raise InvalidGrant("redirect_uri does not match the one of the authorization request")
     verifier = form.get("code_verifier")
     if record.code_challenge:
