@@ -289,3 +289,11 @@ async def test_non_form_body_and_bad_basic_header(world: World) -> None:
                                       headers={"authorization": "Basic %%%not-base64"})
     assert garbage.status_code == 401
     assert garbage.json()["error"] == "invalid_client"
+
+
+@pytest.mark.rule("RFC 6749 §4.1.3 with RFC 3986 §6.2.3: an empty path equals `/`, nothing else is relaxed")
+async def test_redirect_uri_trailing_slash_equivalence_only(world: World) -> None:
+    code = await code_for(world)
+    assert (await redeem(world, code, redirect_uri="http://localhost/")).status_code == 200
+    code = await code_for(world)
+    assert (await redeem(world, code, redirect_uri="http://localhost:80/")).json()["error"] == "invalid_grant"
