@@ -77,6 +77,14 @@ async def login(world: World, location: str) -> str:
     callback, return the final redirect."""
     assert location.startswith("/ui/login/login?authRequestID=")
     request_id = location.split("=", 1)[1]
+    await link(world, request_id)
+    response = await world.client.get(f"/oauth/v2/authorize/callback?id={request_id}")
+    assert response.status_code == 302
+    return str(response.headers["location"])
+
+
+async def link(world: World, request_id: str) -> None:
+    """What the hosted login does once the password is checked."""
     async with world.services.store.write() as tx:
         session_id = tx.new_id()
         await tx.conn.execute(t.sessions.insert().values(
@@ -84,9 +92,6 @@ async def login(world: World, location: str) -> str:
             password_checked_at=tx.now, created_at=tx.now, changed_at=tx.now))
         assert await auth_requests.link_session(tx, request_id, session_id=session_id, user_id=world.user_id,
                                                 auth_time=tx.now, amr=["pwd"])
-    response = await world.client.get(f"/oauth/v2/authorize/callback?id={request_id}")
-    assert response.status_code == 302
-    return response.headers["location"]
 
 
 async def authorize(world: World, **params: str) -> httpx.Response:
@@ -297,3 +302,19 @@ async def test_redirect_uri_trailing_slash_equivalence_only(world: World) -> Non
     assert (await redeem(world, code, redirect_uri="http://localhost/")).status_code == 200
     code = await code_for(world)
     assert (await redeem(world, code, redirect_uri="http://localhost:80/")).json()["error"] == "invalid_grant"
+
+
+@pytest.mark.rule("OAuth 2.0 Form Post Response Mode §2: the answer is an auto-submitting form, escaped")
+async def test_form_post_response_mode(world: World) -> None:
+    response = await authorize(world, response_mode="form_post", state='"><script>x</script>')
+    request_id = response.headers["location"].split("=", 1)[1]
+    await link(world, request_id)
+    page = await world.client.get(f"/oauth/v2/authorize/callback?id={request_id}")
+    assert page.status_code == 200
+    assert f'action="{REDIRECT}"' in page.text
+    assert 'name="code"' in page.text
+    assert "<script>x</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "script-src 'nonce-" in page.headers["content-security-policy"]
+    again = await world.client.get(f"/oauth/v2/authorize/callback?id={request_id}")
+    assert again.status_code == 400  # answered once
