@@ -36,8 +36,9 @@ def free_port() -> int:
 class LiveServer:
     """uvicorn in a background thread, stopped at teardown (as httpx's own test suite does)."""
 
-    def __init__(self, app: Any, port: int) -> None:
+    def __init__(self, app: Any, port: int, settings: Any = None) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        self.settings = settings  # what the server runs with, for tests that seed its database
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                                     access_log=False, lifespan="on"))
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
@@ -78,7 +79,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
             await built.close()
 
     asyncio.run(prepare())
-    with LiveServer(create_app(settings), port) as server:
+    with LiveServer(create_app(settings), port, settings) as server:
         yield server
 
 

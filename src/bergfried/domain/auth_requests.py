@@ -30,6 +30,9 @@ class AuthRequest:
     login_hint: str | None = None
     ui_locales: tuple[str, ...] = ()
     hint_user_id: str | None = None  # from a verified id_token_hint
+    # the browser (keyed hash of its user-agent cookie) this request belongs to; set by the
+    # first login visit, checked by every later one and by the callback
+    user_agent_id: str | None = None
     # filled by the login
     session_id: str | None = None
     user_id: str | None = None

@@ -43,14 +43,18 @@ def _mode(request: AuthRequest) -> str:
     return response_mode_for(params)
 
 
-async def answer(services: Services, request_id: str) -> Answer | None:
-    """The redirect that answers the request, or None while the login is not done yet."""
+async def answer(services: Services, request_id: str, user_agent_id: str | None) -> Answer | None:
+    """The redirect that answers the request, or None while the login is not done yet. Only the
+    browser the login ran in may collect the answer (`user_agent_id`, see
+    store/auth_requests.bind_user_agent)."""
     issuer = services.settings.issuer
     async with services.store.write() as tx:
         request = await auth_requests.get(tx.conn, request_id)
         if request is None or request.consumed_at is not None or request.expires_at <= tx.now:
             raise AuthorizePageError("This login request is unknown, expired or already answered. "
                                      "Start again from the application.")
+        if request.user_agent_id is not None and request.user_agent_id != user_agent_id:
+            raise AuthorizePageError("This login request belongs to another browser.")
         if not request.done:
             return None
         if not await auth_requests.consume(tx, request_id):

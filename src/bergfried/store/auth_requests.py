@@ -23,19 +23,20 @@ def _request(row: Any) -> AuthRequest:
         response_mode=row.response_mode, state=row.state, nonce=row.nonce, code_challenge=row.code_challenge,
         code_challenge_method=row.code_challenge_method, prompt=tuple(row.prompt), max_age=row.max_age,
         login_hint=row.login_hint, ui_locales=tuple(row.ui_locales), hint_user_id=row.hint_user_id,
-        session_id=row.session_id, user_id=row.user_id, auth_time=row.auth_time, amr=tuple(row.amr or ()),
+        user_agent_id=row.user_agent_id, session_id=row.session_id, user_id=row.user_id, auth_time=row.auth_time,
+        amr=tuple(row.amr or ()),
         error=row.error, error_description=row.error_description, consumed_at=row.consumed_at,
     )
 
 
-async def create(tx: Tx, request: AuthRequest, *, user_agent_id: str | None = None) -> None:
+async def create(tx: Tx, request: AuthRequest) -> None:
     await tx.conn.execute(AR.insert().values(
         id=request.id, client_id=request.client_id, redirect_uri=request.redirect_uri, scopes=list(request.scopes),
         response_type=request.response_type, response_mode=request.response_mode, state=request.state,
         nonce=request.nonce, code_challenge=request.code_challenge,
         code_challenge_method=request.code_challenge_method, prompt=list(request.prompt), max_age=request.max_age,
         login_hint=request.login_hint, ui_locales=list(request.ui_locales), hint_user_id=request.hint_user_id,
-        user_agent_id=user_agent_id, created_at=request.created_at, expires_at=request.expires_at,
+        user_agent_id=request.user_agent_id, created_at=request.created_at, expires_at=request.expires_at,
     ))
 
 
@@ -46,6 +47,16 @@ async def get(conn: AsyncConnection, request_id: str) -> AuthRequest | None:
 
 def _open(request_id: str, now: datetime) -> Any:
     return sa.and_(AR.c.id == request_id, AR.c.consumed_at.is_(None), AR.c.expires_at > now)
+
+
+async def bind_user_agent(tx: Tx, request_id: str, user_agent_id: str) -> bool:
+    """Tie an open request to the first browser that shows it to a user. False when another
+    browser holds it: a login link sent to someone else must not log them in for the sender,
+    who could otherwise fetch the code from the callback (login CSRF / session swap)."""
+    result = await tx.conn.execute(AR.update().where(
+        _open(request_id, tx.now), sa.or_(AR.c.user_agent_id.is_(None), AR.c.user_agent_id == user_agent_id),
+    ).values(user_agent_id=user_agent_id))
+    return bool(result.rowcount)
 
 
 async def link_session(tx: Tx, request_id: str, *, session_id: str, user_id: str, auth_time: datetime,

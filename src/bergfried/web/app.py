@@ -15,8 +15,9 @@ from starlette.routing import Route
 
 from bergfried import logs, services
 from bergfried.errors import DomainError
+from bergfried.login.routes import routes as login_routes
 from bergfried.settings import Settings, load_worker_settings
-from bergfried.web import discovery, errors, health, oidc
+from bergfried.web import discovery, errors, health, oidc, oidc_resources
 from bergfried.web.metrics import Metrics
 from bergfried.web.middleware import RequestMiddleware
 
@@ -42,6 +43,8 @@ def routes() -> list[Route]:
         Route("/metrics", health.metrics, methods=["GET"]),
         *discovery.routes(),
         *oidc.routes(),
+        *oidc_resources.routes(),
+        *login_routes(),
     ]
 
 

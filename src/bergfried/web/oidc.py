@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bergfried.errors import InvalidToken, OAuthError
+from bergfried.login import agent
 from bergfried.logs import get
 from bergfried.oidc import authorize as authz
 from bergfried.oidc import callback as cb
@@ -126,7 +127,8 @@ async def authorize_callback(request: Request) -> Response:
     if not request_id:
         return error_page("The callback needs the id of the login request.")
     try:
-        answer = await cb.answer(services, request_id)
+        cookie = agent.read(request, https=services.settings.is_https)
+        answer = await cb.answer(services, request_id, agent.agent_id(services.hasher, cookie) if cookie else None)
     except OAuthError as exc:
         return error_page(exc.description)
     if answer is None:  # the login is not done: back to it

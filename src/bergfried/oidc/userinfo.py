@@ -1,0 +1,79 @@
+"""The UserInfo endpoint (OIDC Core §5.3; spec/endpoints.md §9, spec/claims.md §2).
+
+- The access token comes in `Authorization: Bearer` (RFC 6750 §2.1) or, on POST, in the form
+  field `access_token` (RFC 6750 §2.2). Never from the query (§2.3 is optional and leaks tokens
+  into logs and history): a token there counts as no token.
+- Both at once is `invalid_request`, 400 (RFC 6750 §2: one method per request).
+- No token: 401 `invalid_request` (ZITADEL's code, spec/endpoints.md §6), with a bare
+  `WWW-Authenticate: Bearer realm=…` carrying no error attribute (RFC 6750 §3.1: a request
+  without credentials gets no error code in the challenge).
+- Unknown, malformed, expired or revoked token, or a user who is no longer active: 401
+  `invalid_token` with `WWW-Authenticate: Bearer …, error="invalid_token"` (RFC 6750 §3.1).
+  ZITADEL answers `access_denied` here and sets no challenge; Bergfried follows RFC 6750
+  because standard clients and resource-server libraries key on `invalid_token` to refresh.
+- The claims are the one assembler's, for the token's scopes (claims/assemble.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bergfried.claims import scopes as sc
+from bergfried.claims import subject as subject_loader
+from bergfried.claims.assemble import Destination, Request, user_claims
+from bergfried.errors import InvalidRequest, InvalidToken
+from bergfried.services import Services
+from bergfried.tokens.lookup import find_access_token
+
+REALM = "bergfried"
+
+
+def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    value = f'Bearer realm="{REALM}"'
+    if error:
+        value += f', error="{error}"'
+    if description:
+        value += f', error_description="{description}"'
+    return {"www-authenticate": value}
+
+
+def _missing() -> InvalidRequest:
+    return InvalidRequest("access token missing", status=401, headers=_challenge())
+
+
+def _invalid(detail: str) -> InvalidToken:
+    description = "access token invalid"
+    return InvalidToken(description, detail=detail, headers=_challenge("invalid_token", description))
+
+
+def bearer_token(authorization: str | None, form: Mapping[str, str] | None) -> str:
+    """The one token this request carries (RFC 6750 §2.1, §2.2)."""
+    header_token = None
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() == "bearer":
+            header_token = value.strip()
+    form_token = form.get("access_token") if form is not None else None
+    if header_token is not None and form_token is not None:
+        description = "the access token must be sent one way only"
+        raise InvalidRequest(description, headers=_challenge("invalid_request", description))
+    token = header_token if header_token is not None else form_token
+    if not token:
+        raise _missing()
+    return token
+
+
+async def userinfo(services: Services, authorization: str | None, form: Mapping[str, str] | None) -> dict[str, Any]:
+    token = bearer_token(authorization, form)
+    async with services.store.read() as conn:
+        record = await find_access_token(services, conn, token)
+        if record is None:
+            raise _invalid("unknown, expired or revoked access token")
+        scopes = record.grant.scopes
+        subject = await subject_loader.load(conn, record.grant.user_id,
+                                            must_be_domain=services.policies.domain.user_login_must_be_domain,
+                                            with_metadata=sc.METADATA in scopes)
+    if subject is None or not subject.active:
+        raise _invalid(f"user {record.grant.user_id} is not active")
+    return user_claims(subject, Request(scopes=scopes), Destination.USERINFO)

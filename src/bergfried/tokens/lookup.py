@@ -1,0 +1,82 @@
+"""From a presented access token to its stored record, whatever its form (spec/endpoints.md §8).
+
+- A token with exactly two dots is a JWS (RFC 7515 §7.1): its signature must verify against a
+  published key, `iss` must be ours and `exp` in the future (RFC 9068 §4); then its `jti` names
+  the row. Anything else is opaque and found by its keyed hash.
+- Either way the row decides (zitadel `access_token.go` `verifyAccessToken`): revocation,
+  expiry and the end of the login session reach JWTs too, in every process at once.
+- The row must be a JWT row for a JWT and name the same subject: our keys also sign ID tokens
+  and logout tokens, and none of those may pass for an access token.
+- Garbage is simply "not found": callers turn `None` into their endpoint's own answer (401,
+  `active: false`, a silent 200), so nothing here raises on what a client sends.
+
+Personal access tokens (spec/other-grants.md) will be a third kind: opaque, in their own table;
+they slot in as one more entry of `_OPAQUE_LOOKUPS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bergfried.errors import InvalidToken
+from bergfried.services import Services
+from bergfried.store.tokens import AccessTokenRecord, active_access_token
+
+MAX_TOKEN_LENGTH = 16 * 1024  # a JWT access token with metadata claims stays far below
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 §2.1 b64token
+
+OpaqueLookup = Callable[[Services, AsyncConnection, str, datetime], Awaitable[AccessTokenRecord | None]]
+
+
+async def _oauth_access_token(services: Services, conn: AsyncConnection, token: str,
+                              now: datetime) -> AccessTokenRecord | None:
+    return await active_access_token(conn, now, token_hash=services.hasher.hash(token))
+
+
+_OPAQUE_LOOKUPS: tuple[OpaqueLookup, ...] = (_oauth_access_token,)
+
+
+def well_formed(token: str) -> bool:
+    """Could we have issued this? Anything else is not worth a hash or a query."""
+    return 0 < len(token) <= MAX_TOKEN_LENGTH and _B64TOKEN.fullmatch(token) is not None
+
+
+async def find_access_token(services: Services, conn: AsyncConnection, token: str) -> AccessTokenRecord | None:
+    """The live access token `token` stands for, or None."""
+    if not well_formed(token):
+        return None
+    now = services.store.clock()
+    if token.count(".") == 2:
+        return await _jwt(services, conn, token, now)
+    for lookup in _OPAQUE_LOOKUPS:
+        record = await lookup(services, conn, token, now)
+        if record is not None:
+            return record
+    return None
+
+
+async def _jwt(services: Services, conn: AsyncConnection, token: str, now: datetime) -> AccessTokenRecord | None:
+    try:
+        claims = await services.keyring.verify(token)
+    except InvalidToken:
+        return None
+    token_id, subject, expires = claims.get("jti"), claims.get("sub"), claims.get("exp")
+    if claims.get("iss") != services.settings.issuer or not isinstance(token_id, str) or not token_id:
+        return None
+    if not isinstance(expires, int) or isinstance(expires, bool) or not _after(expires, now):
+        return None
+    record = await active_access_token(conn, now, token_id=token_id)
+    if record is None or record.format != "jwt" or record.grant.user_id != subject:
+        return None
+    return record
+
+
+def _after(timestamp: int, now: datetime) -> bool:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC) > now
+    except (OverflowError, OSError, ValueError):
+        return False
