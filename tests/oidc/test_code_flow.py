@@ -57,7 +57,7 @@ async def world(services: Services) -> AsyncIterator[World]:
     ), secret_hash=services.hasher.hash(secret))
     public = await make_web_app(store, project, "spa", OIDCConfig(
         redirect_uris=(REDIRECT,), app_type=AppType.USER_AGENT, auth_method_type=AuthMethodType.NONE,
-        access_token_type=TokenType.JWT,
+        access_token_type=TokenType.JWT, dev_mode=True,  # http://localhost for a SPA needs dev mode
     ), secret_hash=None)
     async with store.write() as tx:
         await metadata.set_many(tx, user, [Metadata("contract", b"1234")])
@@ -318,3 +318,25 @@ async def test_form_post_response_mode(world: World) -> None:
     assert "script-src 'nonce-" in page.headers["content-security-policy"]
     again = await world.client.get(f"/oauth/v2/authorize/callback?id={request_id}")
     assert again.status_code == 400  # answered once
+
+
+@pytest.mark.rule("spec/endpoints.md §3: http redirect URIs only in dev mode, for web apps or native loopback")
+def test_http_redirect_rules_per_app_type() -> None:
+    from bergfried.domain.apps import AppKind, Application
+    from bergfried.oidc.authorize import redirect_uri_matches
+
+    def app(app_type: AppType, uris: tuple[str, ...], dev_mode: bool = False) -> Application:
+        config = OIDCConfig(redirect_uris=uris, app_type=app_type, dev_mode=dev_mode,
+                            auth_method_type=AuthMethodType.NONE)
+        return Application(id="1", project_id="2", org_id="3", name="a", kind=AppKind.OIDC, client_id="1@p",
+                           oidc=config)
+
+    assert redirect_uri_matches(app(AppType.WEB, ("http://app.example/cb",)), "http://app.example/cb")
+    assert not redirect_uri_matches(app(AppType.USER_AGENT, ("http://app.example/cb",)), "http://app.example/cb")
+    assert redirect_uri_matches(app(AppType.USER_AGENT, ("http://app.example/cb",), dev_mode=True),
+                                "http://app.example/cb")
+    assert redirect_uri_matches(app(AppType.NATIVE, ("http://127.0.0.1/cb",)), "http://127.0.0.1:53121/cb")
+    assert not redirect_uri_matches(app(AppType.NATIVE, ("http://127.0.0.1/cb",)), "http://127.0.0.1:53121/other")
+    assert redirect_uri_matches(app(AppType.USER_AGENT, ("https://*.example/cb",), dev_mode=True),
+                                "https://a.example/cb")
+    assert not redirect_uri_matches(app(AppType.USER_AGENT, ("https://*.example/cb",)), "https://a.example/cb")

@@ -64,9 +64,20 @@ def _normalize_response_type(value: str) -> str:
     return " ".join(sorted(value.split(), key=lambda part: part != "id_token"))
 
 
+def _http_allowed(app: Application, uri: str) -> bool:
+    """spec/endpoints.md §3: plain http only in dev mode, for web (confidential) apps, or to the
+    loopback interface of a native app (RFC 8252 §7.3)."""
+    assert app.oidc is not None
+    if not uri.startswith("http://") or app.oidc.dev_mode or app.oidc.app_type == AppType.WEB:
+        return True
+    return app.oidc.app_type == AppType.NATIVE and urlsplit(uri).hostname in _LOOPBACK
+
+
 def redirect_uri_matches(app: Application, uri: str) -> bool:
     assert app.oidc is not None
     registered = app.oidc.redirect_uris
+    if not _http_allowed(app, uri):
+        return False
     if uri in registered:
         return True
     if app.oidc.dev_mode and any(fnmatch.fnmatchcase(uri, pattern) for pattern in registered if "*" in pattern):
