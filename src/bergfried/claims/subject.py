@@ -9,10 +9,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bergfried.domain.orgs import Org
+from bergfried.domain.ids import OrgId
+from bergfried.domain.orgs import Org, OrgState
 from bergfried.domain.users import User, UserState, preferred_login_name
 from bergfried.store import metadata as metadata_store
-from bergfried.store import orgs as org_store
 from bergfried.store import tables as t
 from bergfried.store import users as user_store
 
@@ -32,12 +32,21 @@ class Subject:
 
 async def load(conn: AsyncConnection, user_id: str, *, must_be_domain: bool,
                with_metadata: bool = True) -> Subject | None:
-    user = await user_store.find(conn, user_id)
-    if user is None:
+    """Two indexed queries on the hot paths (userinfo, introspection, token): the user joined to
+    its organization, then the metadata."""
+    o = t.orgs
+    row = (await conn.execute(
+        sa.select(t.users, o.c.name.label("org_name"), o.c.state.label("org_state"),
+                  o.c.primary_domain.label("org_primary_domain"))
+        .join(o, o.c.id == t.users.c.org_id)
+        .where(t.users.c.id == user_id, t.users.c.state != UserState.DELETED)
+    )).first()
+    if row is None:
         return None
-    org = await org_store.get(conn, user.org_id)
-    changed = (await conn.execute(sa.select(t.users.c.changed_at).where(t.users.c.id == user_id))).scalar_one()
+    user = user_store.from_row(row)
+    org = Org(id=OrgId(row.org_id), name=row.org_name, state=OrgState(row.org_state),
+              primary_domain=row.org_primary_domain)
     metadata = await metadata_store.get_all(conn, user_id) if with_metadata else {}
-    return Subject(user=user, org=org, metadata=metadata, updated_at=changed,
+    return Subject(user=user, org=org, metadata=metadata, updated_at=row.changed_at,
                    preferred_username=preferred_login_name(user.username, org.primary_domain,
                                                            must_be_domain=must_be_domain))

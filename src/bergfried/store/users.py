@@ -44,6 +44,11 @@ def not_found() -> PreconditionFailed:
     return PreconditionFailed("Errors.User.NotFound", "User could not be found", error_id="COMMAND-uXHNj")
 
 
+def from_row(row: Any) -> User:
+    """A user from any row that carries the `users` columns (joins included)."""
+    return _user(row)
+
+
 def _user(row: Any) -> User:
     if row.type == UserType.MACHINE:
         return MachineUser(
