@@ -31,6 +31,7 @@ from bergfried.logs import get
 from bergfried.services import Services
 from bergfried.store import auth_requests
 from bergfried.store.tx import Tx
+from bergfried.web.state import services_of
 
 CALLBACK = "/oauth/v2/authorize/callback"
 PREFIX = "/ui/login"
@@ -90,10 +91,6 @@ class Visit:
 Handler = Callable[[Visit], Awaitable[Response]]
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
 
 def _open(request: AuthRequest | None, tx: Tx) -> AuthRequest | None:
     if request is None or request.consumed_at is not None or request.expires_at <= tx.now:
@@ -106,7 +103,7 @@ def page(handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Respo
     transaction, the auth request, the language, finished requests back to the callback."""
 
     async def endpoint(request: Request) -> Response:
-        services = _services(request)
+        services = services_of(request)
         https = services.settings.is_https
         cookie = agent.read(request, https=https)
         accept = request.headers.get("accept-language")

@@ -29,16 +29,13 @@ from bergfried.store import auth_requests
 from bergfried.store import projects as project_store
 from bergfried.web import errors
 from bergfried.web.forms import read_form, read_query
+from bergfried.web.state import services_of
 
 log = get("bergfried.oidc")
 LOGIN_PATH = "/ui/login/login"
-PAGE_HEADERS = {"cache-control": "no-store", "pragma": "no-cache",
+PAGE_HEADERS = {**errors.NO_STORE,
                 "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"}
 
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 def error_page(message: str, status: int = 400) -> HTMLResponse:
@@ -72,7 +69,7 @@ def _form_post(redirect_uri: str, params: dict[str, str]) -> HTMLResponse:
         "<noscript><button type=\"submit\">Continue</button></noscript></form>"
         f"<script nonce=\"{nonce}\">document.forms[0].submit()</script></body></html>"
     )
-    headers = {"cache-control": "no-store", "pragma": "no-cache",
+    headers = {**errors.NO_STORE,
                "content-security-policy": f"default-src 'none'; script-src 'nonce-{nonce}'; form-action *"}
     return HTMLResponse(body, headers=headers)
 
@@ -92,7 +89,7 @@ async def _hint_user(services: Services, hint: str | None) -> str | None:
 
 
 async def authorize(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     try:
         params = await read_form(request) if request.method == "POST" else read_query(request)
     except OAuthError as exc:
@@ -122,7 +119,7 @@ async def authorize(request: Request) -> Response:
 
 
 async def authorize_callback(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     request_id = request.query_params.get("id", "")
     if not request_id:
         return error_page("The callback needs the id of the login request.")
@@ -137,7 +134,7 @@ async def authorize_callback(request: Request) -> Response:
 
 
 async def token(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     try:
         form = await read_form(request)
         issued = await token_endpoint(services, request.headers.get("authorization"), form)

@@ -27,15 +27,12 @@ from bergfried.store import sessions as session_store
 from bergfried.web import errors
 from bergfried.web.forms import FORM, read_form, read_query
 from bergfried.web.oidc import PAGE_HEADERS, error_page
+from bergfried.web.state import services_of
 
 log = get("bergfried.oidc")
 CONFIRM_FIELD = "confirm"
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 def _rejected(endpoint: str, exc: OAuthError) -> Response:
@@ -64,7 +61,7 @@ def _oauth(name: str, handle: Callable[[Request, Services], Awaitable[Response]]
 
     async def endpoint(request: Request) -> Response:
         try:
-            return await handle(request, _services(request))
+            return await handle(request, services_of(request))
         except OAuthError as exc:
             return _rejected(name, exc)
 
@@ -123,7 +120,7 @@ def _finish(logout: es.Logout) -> Response:
 
 
 async def end_session_endpoint(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     try:
         params = await read_form(request) if request.method == "POST" else read_query(request)
         logout = await es.validate(services, params)
