@@ -19,7 +19,7 @@ from bergfried.domain.policies import check_password
 from bergfried.domain.users import HumanUser, MachineUser, UserState
 from bergfried.errors import ConfigError
 from bergfried.services import Services
-from bergfried.store import credentials, instances, members, orgs, signing_keys, users
+from bergfried.store import credentials, instances, members, orgs, projects, signing_keys, users
 from bergfried.store import tables as t
 from bergfried.store.tx import utcnow
 from tests.conftest import Database, make_settings
@@ -188,3 +188,31 @@ async def test_two_concurrent_bootstraps_end_with_one_instance_org_admin_and_mac
     winner = next(r for r in results if r.created)
     assert winner.generated_admin_password is not None
     assert verify_password((await _admin(first)).password_hash, winner.generated_admin_password)
+
+
+@pytest.mark.rule("ZITADEL FirstInstance: project ZITADEL in the default org; its id is the API audience "
+                  "(spec/management-api.md §2, audience rule)")
+async def test_first_start_creates_the_zitadel_project_and_an_older_instance_gets_it_once(engine: AsyncEngine,
+                                                                                         tmp_path: Path) -> None:
+    services = _services(engine, tmp_path)
+    result = await bootstrap(services)
+    project_id = result.instance.zitadel_project_id
+    assert project_id is not None
+    async with services.store.read() as conn:
+        project = await projects.get(conn, project_id)
+    assert (project.name, project.org_id) == ("ZITADEL", result.instance.default_org_id)
+
+    # An instance created before the project existed: forget the id; the next start finds the project.
+    async with services.store.write() as tx:
+        await tx.conn.execute(t.instances.update().values(settings={}))
+    again = await bootstrap(services)
+    assert again.instance.zitadel_project_id == project_id
+    # And when the project is gone too, the next start creates a new one, once.
+    async with services.store.write() as tx:
+        await tx.conn.execute(t.instances.update().values(settings={}))
+        await tx.conn.execute(t.projects.delete().where(t.projects.c.id == project_id))
+    third = await bootstrap(services)
+    assert third.instance.zitadel_project_id not in (None, project_id)
+    fourth = await bootstrap(services)
+    assert fourth.instance.zitadel_project_id == third.instance.zitadel_project_id
+    assert await count_rows(services.store, t.projects) == 1

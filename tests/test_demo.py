@@ -105,4 +105,4 @@ async def test_a_demo_password_that_breaks_the_policy_is_a_config_error(engine: 
     instance = await _instance(services)
     with pytest.raises(ConfigError, match="BERGFRIED_DEMO_PASSWORD"):
         await ensure_demo(services, instance)
-    assert await count_rows(services.store, t.projects) == 0
+    assert await count_rows(services.store, t.projects) == 1  # only first start's project ZITADEL

@@ -5,7 +5,9 @@
   `BERGFRIED_FIRSTINSTANCE_ADMIN_PASSWORD`, or is generated and reported once,
 - with `BERGFRIED_FIRSTINSTANCE_PATPATH`: a machine user with IAM_OWNER whose personal access
   token is written to that file (mode 0600) when the file is not there yet,
-- a signing key (`signing_algorithm`, RS256 by default), sealed with the master key.
+- a signing key (`signing_algorithm`, RS256 by default), sealed with the master key,
+- the project "ZITADEL" in the default organization, whose id is the management API's audience
+  (scope `urn:zitadel:iam:org:project:id:zitadel:aud`).
 
 Several processes may start at once on one database: the instance row is claimed first, so the
 loser's transaction rolls back whole and it reads what the winner wrote.
@@ -28,7 +30,7 @@ from bergfried.domain.policies import PasswordComplexityPolicy, check_password
 from bergfried.domain.users import MachineUser, Profile, preferred_login_name
 from bergfried.errors import ConfigError, InvalidArgument
 from bergfried.services import Services
-from bergfried.store import credentials, instances, members, orgs, users
+from bergfried.store import credentials, instances, members, orgs, projects, users
 from bergfried.store.tx import Tx
 
 
@@ -88,7 +90,31 @@ async def _create_instance(tx: Tx, services: Services, password: str) -> Instanc
     )
     await members.add(tx, MemberLevel.INSTANCE, instance.id, admin.id, ["IAM_OWNER"], org_id=None)
     await members.add(tx, MemberLevel.ORG, org.id, admin.id, ["ORG_OWNER"], org_id=org.id)
-    return instance
+    return await _create_zitadel_project(tx, instance)
+
+
+ZITADEL_PROJECT_NAME = "ZITADEL"
+
+
+async def _create_zitadel_project(tx: Tx, instance: Instance) -> Instance:
+    project, _ = await projects.create(tx, instance.default_org_id, ZITADEL_PROJECT_NAME)
+    return await instances.set_zitadel_project(tx, instance, project.id)
+
+
+async def _ensure_zitadel_project(services: Services, instance: Instance) -> Instance:
+    """Databases created before the project existed get it on their next start."""
+    if instance.zitadel_project_id is not None:
+        return instance
+    async with services.store.write() as tx:
+        await instances.lock(tx)
+        current = await instances.get(tx.conn)
+        assert current is not None
+        if current.zitadel_project_id is not None:
+            return current
+        existing = await projects.find_by_name(tx.conn, current.default_org_id, ZITADEL_PROJECT_NAME)
+        if existing is not None:
+            return await instances.set_zitadel_project(tx, current, existing.id)
+        return await _create_zitadel_project(tx, current)
 
 
 async def _ensure_signing_key(services: Services) -> None:
@@ -150,6 +176,7 @@ async def bootstrap(services: Services) -> BootstrapResult:
             async with services.store.read() as conn:
                 instance = await instances.get(conn)
         assert instance is not None
+    instance = await _ensure_zitadel_project(services, instance)
     await _ensure_signing_key(services)
     pat_path = await _ensure_machine_pat(services, instance)
     async with services.store.read() as conn:

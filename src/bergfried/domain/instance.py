@@ -14,6 +14,10 @@ class Instance:
     name: str
     domain: str  # ZITADEL's ExternalDomain: the issuer's host, generated org domains end in it
     default_org_id: OrgId
+    # The project "ZITADEL" that first start creates in the default organization (ZITADEL's
+    # FirstInstance does the same): its id is the audience of the management API, requested with
+    # the scope `urn:zitadel:iam:org:project:id:zitadel:aud`.
+    zitadel_project_id: str | None = None
 
 
 def instance_domain(external_url: str) -> str:

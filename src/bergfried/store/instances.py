@@ -15,7 +15,9 @@ from bergfried.store.tx import Tx
 
 
 def _instance(row: Any) -> Instance:
-    return Instance(id=InstanceId(row.id), name=row.name, domain=row.domain, default_org_id=OrgId(row.default_org_id))
+    settings = row.settings or {}
+    return Instance(id=InstanceId(row.id), name=row.name, domain=row.domain, default_org_id=OrgId(row.default_org_id),
+                    zitadel_project_id=settings.get("zitadel_project_id"))
 
 
 async def get(conn: AsyncConnection) -> Instance | None:
@@ -43,3 +45,16 @@ async def lock(tx: Tx) -> None:
     and then create (signing key, machine user, PAT) run one process at a time. PostgreSQL takes
     a row lock; SQLite's write transactions (`BEGIN IMMEDIATE`) are serialised already."""
     await tx.conn.execute(sa.select(t.instances.c.id).with_for_update())
+
+
+async def set_zitadel_project(tx: Tx, instance: Instance, project_id: str) -> Instance:
+    """Record the id of the instance's "ZITADEL" project (the management API's audience)."""
+    row = (await tx.conn.execute(sa.select(t.instances.c.settings).where(t.instances.c.id == instance.id))).one()
+    settings = dict(row.settings or {})
+    settings["zitadel_project_id"] = project_id
+    sequence = await tx.event("instance", instance.id, "instance.zitadel.project.set", {"projectId": project_id},
+                              resource_owner=None)
+    await tx.conn.execute(t.instances.update().where(t.instances.c.id == instance.id).values(
+        settings=settings, changed_at=tx.now, sequence=sequence))
+    return Instance(id=instance.id, name=instance.name, domain=instance.domain,
+                    default_org_id=instance.default_org_id, zitadel_project_id=project_id)
