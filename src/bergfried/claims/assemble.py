@@ -1,120 +1,113 @@
-"""The one assembler of user claims, per destination (seed 003's matrix; spec/claims.md §2–§3).
+"""The one assembler: reads the matrix (claims/matrix.py) for a destination and decides, row by
+row, whether the claim is emitted, and why. Userinfo, introspection, the ID token and the JWT
+access token all get their whole payload from here; `claims/explain.py` shows the same decisions.
 
-Protocol claims (`iss`, `aud`, `exp`, `iat`, `azp`, `nonce`, `at_hash`, …) are added by the token
-code around what this returns. Which user claims go where:
-
-- `sub`: everywhere.
-- profile, email, phone, address claims: userinfo and introspection when the scope asks; the
-  ID token when the scope asks and either "User Info inside ID Token" is on or the response type
-  is `id_token` (no access token to call userinfo with); never the JWT access token.
-- `preferred_username`: with `profile` in userinfo and introspection (introspection also as
-  `username`); always in the ID token (seed 003: "Yes").
-- `urn:zitadel:iam:user:metadata` and the `urn:zitadel:iam:user:resourceowner:*` claims: in
-  every destination when the scope asks.
+A cell allows a claim; the claim is emitted only when its producer also has a value (a user
+without an e-mail gets no `email`). A role row also needs the grants, which the callers load
+only when `needs_roles` says a roles claim can be emitted.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bergfried.claims import scopes as sc
-from bergfried.claims.subject import Subject
-from bergfried.domain.metadata import encode_claim_value
-from bergfried.domain.users import GENDER_CLAIM, HumanUser, effective_display_name
+from bergfried.claims import roles
+from bergfried.claims.context import ClientSettings, Context
+from bergfried.claims.matrix import (
+    PROJECT_ROLE_ASSERTION,
+    ROLE_ROWS,
+    ROWS,
+    Cell,
+    Destination,
+    Row,
+    When,
+)
+from bergfried.claims.values import PRODUCERS
 
-
-class Destination(enum.StrEnum):
-    USERINFO = "userinfo"
-    INTROSPECTION = "introspection"
-    ID_TOKEN = "id_token"
-    ACCESS_TOKEN = "access_token"
+__all__ = ["Decision", "Destination", "assemble", "decide", "needs_roles", "role_audience"]
 
 
 @dataclass(frozen=True, slots=True)
-class Request:
-    """What decides the claims besides the subject."""
-
-    scopes: tuple[str, ...]
-    id_token_userinfo_assertion: bool = False
-    response_type: str = "code"
-
-
-def _profile(subject: Subject) -> dict[str, Any]:
-    user = subject.user
-    claims: dict[str, Any] = {"updated_at": int(subject.updated_at.timestamp())}
-    if isinstance(user, HumanUser):
-        p = user.profile
-        claims["name"] = effective_display_name(p)
-        if p.first_name:
-            claims["given_name"] = p.first_name
-        if p.last_name:
-            claims["family_name"] = p.last_name
-        if p.nick_name:
-            claims["nickname"] = p.nick_name
-        gender = GENDER_CLAIM[p.gender]
-        if gender:
-            claims["gender"] = gender
-        claims["locale"] = p.preferred_language or None  # spec/claims.md §3: null when undefined
-    else:
-        claims["name"] = user.name
-    claims["preferred_username"] = subject.preferred_username
-    return claims
+class Decision:
+    claim: str
+    destination: Destination
+    cell: Cell
+    emitted: bool
+    reason: str
+    claims: dict[str, Any] = field(default_factory=dict)
 
 
-def _email(subject: Subject) -> dict[str, Any]:
-    user = subject.user
-    if not isinstance(user, HumanUser) or not user.email:
-        return {}
-    return {"email": user.email, "email_verified": user.is_email_verified}  # a boolean either way (OIDC Core §5.1)
+def _allowed(row: Row, cell: Cell, scopes: tuple[str, ...], client: ClientSettings, destination: Destination,
+             response_type: str) -> tuple[bool, str]:
+    """Does the cell allow the claim here? With the reason, in the matrix's words."""
+    if destination == Destination.ACCESS_TOKEN and cell.when != When.NEVER and not client.jwt_access_token:
+        return False, "the access token is opaque (accessTokenType BEARER): it carries no claims"
+    when = cell.when
+    if when == When.NEVER:
+        return False, "the matrix never asserts it here"
+    if when in (When.ALWAYS, When.NONCE, When.ACTOR, When.BESIDE):
+        return True, cell.describe(destination)
+    scope = row.requested.by(scopes)
+    if when == When.REQUESTED:
+        if scope is None:
+            return False, f"not requested: no scope {row.requested.describe()}"
+        return True, f"requested by scope {scope}"
+    if when == When.REQUESTED_ID_TOKEN:
+        if scope is None:
+            return False, f"not requested: no scope {row.requested.describe()}"
+        if response_type == "id_token":
+            return True, f"requested by scope {scope} and response_type is id_token"
+        if cell.setting and client.setting(cell.setting):
+            return True, f"requested by scope {scope} and {cell.setting} is on"
+        return False, f"requested by scope {scope}, but {cell.setting} is off and response_type is not id_token"
+    # When.ROLES
+    if cell.setting and not client.setting(cell.setting):
+        return False, f"{cell.setting} is off"
+    if scope is not None:
+        return True, f"requested by scope {scope}" + (f" and {cell.setting} is on" if cell.setting else "")
+    if client.project_role_assertion:
+        return True, f"{PROJECT_ROLE_ASSERTION} is on" + (f" and {cell.setting} is on" if cell.setting else "")
+    return False, f"not requested (no scope {row.requested.describe()}) and {PROJECT_ROLE_ASSERTION} is off"
 
 
-def _phone(subject: Subject) -> dict[str, Any]:
-    user = subject.user
-    if not isinstance(user, HumanUser) or not user.phone:
-        return {}
-    return {"phone_number": user.phone, "phone_number_verified": user.is_phone_verified}
+_NO_VALUE = {
+    When.NONCE: "no nonce was sent in the authorization request",
+    When.ACTOR: "the token does not come from a token exchange with an actor token",
+    When.BESIDE: "nothing was returned beside it",
+}
 
 
-def _address(subject: Subject) -> dict[str, Any]:
-    user = subject.user
-    if not isinstance(user, HumanUser):
-        return {}
-    parts = {k: getattr(user.address, k) for k in ("formatted", "street_address", "locality", "region",
-                                                      "postal_code", "country")}
-    parts = {k: v for k, v in parts.items() if v}
-    return {"address": parts} if parts else {}
+def _decide_row(row: Row, ctx: Context, destination: Destination) -> Decision:
+    cell = row.cell(destination)
+    allowed, reason = _allowed(row, cell, ctx.scopes, ctx.client, destination, ctx.token.response_type)
+    if not allowed:
+        return Decision(row.claim, destination, cell, False, reason)
+    claims = PRODUCERS[row.claim](ctx)
+    if not claims:
+        return Decision(row.claim, destination, cell, False, f"{reason}; but {_NO_VALUE.get(cell.when, 'no value')}")
+    return Decision(row.claim, destination, cell, True, reason, claims)
 
 
-_USERINFO_SCOPES = ((sc.PROFILE, _profile), (sc.EMAIL, _email), (sc.PHONE, _phone), (sc.ADDRESS, _address))
+def decide(ctx: Context, destination: Destination) -> list[Decision]:
+    return [_decide_row(row, ctx, destination) for row in ROWS]
 
 
-def _reserved(subject: Subject, scopes: tuple[str, ...]) -> dict[str, Any]:
-    claims: dict[str, Any] = {}
-    if sc.METADATA in scopes and subject.metadata:
-        claims[sc.METADATA] = {key: encode_claim_value(value) for key, value in subject.metadata.items()}
-    if sc.RESOURCEOWNER in scopes:
-        claims["urn:zitadel:iam:user:resourceowner:id"] = subject.org.id
-        claims["urn:zitadel:iam:user:resourceowner:name"] = subject.org.name
-        claims["urn:zitadel:iam:user:resourceowner:primary_domain"] = subject.org.primary_domain
-    return claims
+def assemble(ctx: Context, destination: Destination) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for decision in decide(ctx, destination):
+        out.update(decision.claims)
+    return out
 
 
-def user_claims(subject: Subject, request: Request, destination: Destination) -> dict[str, Any]:
-    claims: dict[str, Any] = {"sub": subject.user.id}
-    scopes = request.scopes
-    with_user_info = destination in (Destination.USERINFO, Destination.INTROSPECTION) or (
-        destination == Destination.ID_TOKEN
-        and (request.id_token_userinfo_assertion or request.response_type == "id_token")
-    )
-    if with_user_info:
-        for scope, build in _USERINFO_SCOPES:
-            if scope in scopes:
-                claims.update(build(subject))
-    if destination == Destination.ID_TOKEN:
-        claims["preferred_username"] = subject.preferred_username
-    if destination == Destination.INTROSPECTION and "preferred_username" in claims:
-        claims["username"] = claims["preferred_username"]
-    claims.update(_reserved(subject, scopes))
-    return claims
+def needs_roles(scopes: tuple[str, ...], client: ClientSettings, destination: Destination) -> bool:
+    """Can a roles claim be emitted? Only then are the user's grants worth a query."""
+    return any(_allowed(row, row.cell(destination), scopes, client, destination, "code")[0] for row in ROLE_ROWS)
+
+
+def role_audience(scopes: tuple[str, ...], client: ClientSettings, destination: Destination) -> tuple[str, ...]:
+    """The projects whose grants to load for this destination (empty when no roles claim can be emitted)."""
+    if not needs_roles(scopes, client, destination):
+        return ()
+    return roles.role_audience(scopes, client.project_id, introspection=destination == Destination.INTROSPECTION,
+                               asserted=client.project_role_assertion)

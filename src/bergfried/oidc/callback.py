@@ -81,8 +81,9 @@ async def _success(services: Services, tx: Tx, request: AuthRequest) -> dict[str
     assert request.user_id is not None
     subject = await active_subject(services, tx, request.user_id)
     grant = token_store.Grant(
-        client_id=app.client_id, user_id=request.user_id, scopes=request.scopes, audience=await audience(tx, app),
-        session_id=request.session_id, auth_time=request.auth_time, amr=request.amr,
+        client_id=app.client_id, user_id=request.user_id, scopes=request.scopes,
+        audience=await audience(tx, app, request.scopes), session_id=request.session_id,
+        auth_time=request.auth_time, amr=request.amr,
     )
     if request.response_type == "code":
         code = generate_secret()

@@ -10,25 +10,27 @@ Order of checks, as zitadel/oidc's `introspectionHandler` then ZITADEL's `Intros
 4. The token is live and the caller is in its audience (its client id or its project id):
    else just `{"active": false}` (RFC 7662 §2.2), so a caller learns nothing about tokens that
    are not meant for it. A token of a user who is no longer active is not active either.
-5. An active token answers with ZITADEL's members (RFC 7662 §2.2 names plus `amr`, `auth_time`,
-   `act`) and the user claims the one assembler gives introspection for the token's scopes.
+5. An active token answers with what the matrix gives introspection (claims/matrix.py): RFC 7662
+   §2.2 members plus `amr`, `auth_time`, `act`, and the user claims of the token's scopes.
 `token_type_hint` is ignored: only access tokens are introspected, as ZITADEL does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
+from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims import subject as subject_loader
-from bergfried.claims.assemble import Destination, Request, user_claims
+from bergfried.claims.assemble import Destination, assemble
+from bergfried.claims.context import client_settings
 from bergfried.domain.apps import Application
 from bergfried.errors import InvalidClient, InvalidRequest, UnauthorizedClient
 from bergfried.oidc import client_auth
+from bergfried.oidc.userinfo import token_facts
 from bergfried.services import Services
-from bergfried.store.tokens import AccessTokenRecord
 from bergfried.tokens.lookup import find_access_token
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -57,31 +59,14 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
         record = await find_access_token(services, conn, token)
         if record is None or not ({caller.client_id, caller.project_id} & set(record.grant.audience)):
             return INACTIVE
-        scopes = record.grant.scopes
-        subject = await subject_loader.load(conn, record.grant.user_id,
+        grant = record.grant
+        subject = await subject_loader.load(conn, grant.user_id,
                                             must_be_domain=services.policies.domain.user_login_must_be_domain,
-                                            with_metadata=sc.METADATA in scopes)
-    if subject is None or not subject.active:
-        return INACTIVE
-    claims = user_claims(subject, Request(scopes=scopes), Destination.INTROSPECTION)
-    return {**_token_members(services, record), **claims}
-
-
-def _ts(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-def _token_members(services: Services, record: AccessTokenRecord) -> dict[str, Any]:
-    grant = record.grant
-    members: dict[str, Any] = {
-        "active": True, "scope": " ".join(grant.scopes), "client_id": grant.client_id, "token_type": "Bearer",
-        "exp": _ts(record.expires_at), "iat": _ts(record.created_at), "nbf": _ts(record.created_at),
-        "aud": list(grant.audience), "iss": services.settings.issuer, "jti": record.id,
-    }
-    if grant.auth_time is not None:
-        members["auth_time"] = _ts(grant.auth_time)
-    if grant.amr:
-        members["amr"] = list(grant.amr)
-    if grant.actor:
-        members["act"] = grant.actor
-    return members
+                                            with_metadata=sc.METADATA in grant.scopes)
+        if subject is None or not subject.active:
+            return INACTIVE
+        # The roles are the introspecting API's project's (ZITADEL's currentProjectOnly).
+        client = dataclasses.replace(await client_settings(conn, caller), client_id=grant.client_id)
+        ctx = await load.context(conn, subject, grant.scopes, client, token_facts(services, record),
+                                 Destination.INTROSPECTION)
+    return assemble(ctx, Destination.INTROSPECTION)

@@ -11,7 +11,8 @@
   `invalid_token` with `WWW-Authenticate: Bearer …, error="invalid_token"` (RFC 6750 §3.1).
   ZITADEL answers `access_denied` here and sets no challenge; Bergfried follows RFC 6750
   because standard clients and resource-server libraries key on `invalid_token` to refresh.
-- The claims are the one assembler's, for the token's scopes (claims/assemble.py).
+- The claims are the one assembler's, for the token's scopes and its client's settings
+  (claims/matrix.py, claims/assemble.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims import subject as subject_loader
-from bergfried.claims.assemble import Destination, Request, user_claims
+from bergfried.claims.assemble import Destination, assemble
+from bergfried.claims.context import TokenFacts, client_settings_by_id
 from bergfried.errors import InvalidRequest, InvalidToken
 from bergfried.services import Services
+from bergfried.store.tokens import AccessTokenRecord
 from bergfried.tokens.lookup import find_access_token
 
 REALM = "bergfried"
@@ -70,10 +74,24 @@ async def userinfo(services: Services, authorization: str | None, form: Mapping[
         record = await find_access_token(services, conn, token)
         if record is None:
             raise _invalid("unknown, expired or revoked access token")
-        scopes = record.grant.scopes
-        subject = await subject_loader.load(conn, record.grant.user_id,
+        grant = record.grant
+        subject = await subject_loader.load(conn, grant.user_id,
                                             must_be_domain=services.policies.domain.user_login_must_be_domain,
-                                            with_metadata=sc.METADATA in scopes)
-    if subject is None or not subject.active:
-        raise _invalid(f"user {record.grant.user_id} is not active")
-    return user_claims(subject, Request(scopes=scopes), Destination.USERINFO)
+                                            with_metadata=sc.METADATA in grant.scopes)
+        client = await client_settings_by_id(conn, grant.client_id)
+        if subject is None or not subject.active or client is None:
+            raise _invalid(f"user {grant.user_id} or client {grant.client_id} is not active")
+        ctx = await load.context(conn, subject, grant.scopes, client, token_facts(services, record),
+                                 Destination.USERINFO)
+    return assemble(ctx, Destination.USERINFO)
+
+
+def token_facts(services: Services, record: AccessTokenRecord) -> TokenFacts:
+    """The facts of a stored access token, as userinfo and introspection show them."""
+    grant = record.grant
+    return TokenFacts(
+        issuer=services.settings.issuer, client_id=grant.client_id, audience=grant.audience,
+        issued_at=int(record.created_at.timestamp()), expires_at=int(record.expires_at.timestamp()),
+        token_id=record.id, auth_time=int(grant.auth_time.timestamp()) if grant.auth_time else None,
+        amr=grant.amr, session_id=grant.session_id, actor=grant.actor,
+    )

@@ -5,28 +5,33 @@ tokens, persisted as hashes in the caller's transaction.
   `auth_time`, `nonce` when one was sent, `azp`, and `at_hash` / `c_hash` when an access token or
   a code is returned beside it (§3.3.2.11: left half of the hash the signing algorithm uses).
 - ZITADEL (spec/claims.md §2): `aud` = every client id of the application's project and the
-  project id; `amr`, `sid`, `client_id` in the ID token; the app's clock skew moves `iat` and
+  project id (and the projects of `…:aud` scopes); the app's clock skew moves `iat` and
   `auth_time` back and `exp` forward.
-- RFC 9068 shape for JWT access tokens as ZITADEL makes them: `iss`, `sub`, `aud`, `exp`, `iat`,
-  `nbf`, `client_id`, `jti` (and `azp`, Bergfried's addition). Opaque tokens carry nothing; a
-  JWT's `jti` keeps a row so revocation reaches JWTs too.
+- Which claim goes into the ID token and the JWT access token is the matrix's decision
+  (claims/matrix.py, read by claims/assemble.py); this module only supplies the token's facts.
+  Opaque tokens carry nothing; a JWT's `jti` keeps a row so revocation reaches JWTs too.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bergfried.claims import load
 from bergfried.claims import scopes as sc
-from bergfried.claims.assemble import Destination, Request, user_claims
+from bergfried.claims.assemble import Destination, assemble
+from bergfried.claims.context import Context, TokenFacts, client_settings
 from bergfried.claims.subject import Subject
 from bergfried.crypto.hashing import generate_secret
-from bergfried.domain.apps import Application, GrantType, TokenType
+from bergfried.domain.apps import Application, GrantType
 from bergfried.services import Services
 from bergfried.store import apps as app_store
+from bergfried.store import instances as instance_store
 from bergfried.store import tokens as token_store
 from bergfried.store.tx import Tx
 
@@ -58,11 +63,21 @@ def half_hash(value: str, algorithm: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
 
 
-async def audience(tx: Tx, app: Application) -> tuple[str, ...]:
-    """Every client id of the app's project, the requesting one first, then the project id."""
-    others = [a.client_id for a in await app_store.list_for_project(tx.conn, app.project_id)
-              if a.client_id != app.client_id]
-    return (app.client_id, *others, app.project_id)
+async def audience(tx: Tx, app: Application, scopes: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every client id of the app's project, the requesting one first, then the project id; then,
+    for each `urn:zitadel:iam:org:project:id:{id}:aud` scope, that project's client ids and id, and
+    for `urn:zitadel:iam:org:project:id:zitadel:aud` the instance's ZITADEL project (spec/scopes.md §5)."""
+    scopes = tuple(scopes)
+    projects = [app.project_id, *sc.audience_project_ids(scopes)]
+    if sc.ZITADEL_AUDIENCE in scopes:
+        instance = await instance_store.get(tx.conn)
+        if instance is not None and instance.zitadel_project_id:
+            projects.append(instance.zitadel_project_id)
+    out: list[str] = [app.client_id]
+    for project_id in dict.fromkeys(projects):
+        out.extend(a.client_id for a in await app_store.list_for_project(tx.conn, project_id))
+        out.append(project_id)
+    return tuple(dict.fromkeys(out))
 
 
 def _skew(app: Application) -> timedelta:
@@ -92,42 +107,51 @@ async def issue(services: Services, tx: Tx, request: TokenRequest) -> Issued:
     settings = services.settings
     app, grant = request.app, request.grant
     lifetime = settings.access_token_lifetime
+    client = await client_settings(tx.conn, app)
+    base = await load.context(tx.conn, request.subject, grant.scopes, client, _facts(services, request, tx.now),
+                              Destination.ACCESS_TOKEN, Destination.ID_TOKEN)
     access_token = None
     if request.with_access_token:
-        access_token = await _access_token(services, tx, request, lifetime)
+        access_token = await _access_token(services, tx, request, base, lifetime)
     refresh_token = None
     if (access_token and sc.OFFLINE_ACCESS in grant.scopes and app.oidc is not None
             and GrantType.REFRESH_TOKEN in app.oidc.grant_types):
         refresh_token = await _refresh_token(services, tx, request)
     id_token = None
     if sc.OPENID in grant.scopes:
-        id_token = await _id_token(services, tx, request, access_token)
+        id_token = await _id_token(services, tx, request, base, access_token)
     return Issued(access_token=access_token, expires_in=int(lifetime.total_seconds()) - 1,
                   refresh_token=refresh_token, id_token=id_token)
 
 
-async def _access_token(services: Services, tx: Tx, request: TokenRequest, lifetime: timedelta) -> str:
-    app, grant = request.app, request.grant
+def _facts(services: Services, request: TokenRequest, now: datetime) -> TokenFacts:
+    grant = request.grant
+    skew = _skew(request.app)
+    return TokenFacts(
+        issuer=services.settings.issuer, client_id=request.app.client_id, audience=grant.audience,
+        issued_at=_ts(now - skew), expires_at=_ts(now + services.settings.id_token_lifetime + skew),
+        auth_time=_ts(grant.auth_time - skew) if grant.auth_time is not None else None, amr=grant.amr,
+        session_id=grant.session_id, nonce=request.nonce, actor=grant.actor, response_type=request.response_type,
+        acr=ACR,
+    )
+
+
+async def _access_token(services: Services, tx: Tx, request: TokenRequest, base: Context,
+                        lifetime: timedelta) -> str:
+    grant = request.grant
     token_id = tx.new_id()
     expires = tx.now + lifetime
-    is_jwt = app.oidc is not None and app.oidc.access_token_type == TokenType.JWT
+    is_jwt = base.client.jwt_access_token
     record = token_store.AccessTokenRecord(id=token_id, format="jwt" if is_jwt else "opaque", grant=grant,
                                            created_at=tx.now, expires_at=expires, family_id=request.family_id)
     if not is_jwt:
         token = generate_secret()
         await token_store.add_access_token(tx, record, services.hasher.hash(token))
         return token
-    skew = _skew(app)
-    claims: dict[str, Any] = {
-        "iss": services.settings.issuer, "sub": grant.user_id, "aud": list(grant.audience),
-        "exp": _ts(expires + skew), "iat": _ts(tx.now - skew), "nbf": _ts(tx.now - skew),
-        "client_id": app.client_id, "azp": app.client_id, "jti": token_id,
-    }
-    if grant.actor:
-        claims["act"] = grant.actor
-    user = user_claims(request.subject, Request(scopes=grant.scopes), Destination.ACCESS_TOKEN)
+    facts = dataclasses.replace(base.token, expires_at=_ts(expires + _skew(request.app)), token_id=token_id)
+    claims = assemble(dataclasses.replace(base, token=facts), Destination.ACCESS_TOKEN)
     await token_store.add_access_token(tx, record, None)
-    return await services.keyring.sign({**user, **claims}, typ="JWT")  # ZITADEL's header (spec/endpoints.md §8)
+    return await services.keyring.sign(claims, typ="JWT")  # ZITADEL's header (spec/endpoints.md §8)
 
 
 async def _refresh_token(services: Services, tx: Tx, request: TokenRequest) -> str:
@@ -143,30 +167,12 @@ async def _refresh_token(services: Services, tx: Tx, request: TokenRequest) -> s
     return token
 
 
-async def _id_token(services: Services, tx: Tx, request: TokenRequest, access_token: str | None) -> str:
-    app, grant = request.app, request.grant
-    skew = _skew(app)
+async def _id_token(services: Services, tx: Tx, request: TokenRequest, base: Context,
+                    access_token: str | None) -> str:
     algorithm = await services.keyring.current_algorithm()
-    assertion = app.oidc.id_token_userinfo_assertion if app.oidc else False
-    claims = user_claims(request.subject, Request(scopes=grant.scopes, id_token_userinfo_assertion=assertion,
-                                                  response_type=request.response_type), Destination.ID_TOKEN)
-    claims.update({
-        "iss": services.settings.issuer, "aud": list(grant.audience),
-        "exp": _ts(tx.now + services.settings.id_token_lifetime + skew), "iat": _ts(tx.now - skew),
-        "azp": app.client_id, "client_id": app.client_id, "acr": ACR,
-    })
-    if grant.auth_time is not None:
-        claims["auth_time"] = _ts(grant.auth_time - skew)
-    if grant.amr:
-        claims["amr"] = list(grant.amr)
-    if grant.session_id:
-        claims["sid"] = grant.session_id
-    if request.nonce:
-        claims["nonce"] = request.nonce
-    if access_token:
-        claims["at_hash"] = half_hash(access_token, algorithm)
-    if request.code:
-        claims["c_hash"] = half_hash(request.code, algorithm)
-    if grant.actor:
-        claims["act"] = grant.actor
+    facts = dataclasses.replace(
+        base.token, at_hash=half_hash(access_token, algorithm) if access_token else None,
+        c_hash=half_hash(request.code, algorithm) if request.code else None,
+    )
+    claims = assemble(dataclasses.replace(base, token=facts), Destination.ID_TOKEN)
     return await services.keyring.sign(claims, typ="JWT")
