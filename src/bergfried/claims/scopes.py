@@ -39,6 +39,14 @@ def allowed(scopes: Iterable[str], role_keys: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(kept))
 
 
+def with_asserted_roles(scopes: tuple[str, ...], role_keys: Iterable[str], asserted: bool) -> tuple[str, ...]:
+    """ZITADEL's `assertProjectRoleScopesByProject` (spec/scopes.md §4): with the project's
+    `projectRoleAssertion` and no role scope asked for, every role key of the project is asked for."""
+    if not asserted or any(s.startswith(ROLE_PREFIX) for s in scopes):
+        return scopes
+    return tuple(dict.fromkeys([*scopes, *(ROLE_PREFIX + key for key in role_keys)]))
+
+
 def audience_project_ids(scopes: Iterable[str]) -> list[str]:
     """Project ids from `urn:zitadel:iam:org:project:id:{id}:aud` scopes (not `zitadel`)."""
     out = []

@@ -12,6 +12,8 @@ Order, and where errors go:
    PKCE challenge with S256 or plain, PKCE required of public clients (RFC 9700 §2.1.1),
    `max_age` a non-negative integer.
 Unknown scopes are dropped silently (spec/scopes.md §1); an invalid `response_mode` is ignored.
+With the project's `projectRoleAssertion` and no role scope, a role scope for every role key of
+the project is added before the request is stored (spec/scopes.md §4).
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ def validate(
     now: datetime,
     role_keys: list[str],
     hint_user_id: str | None = None,
+    project_role_assertion: bool = False,
 ) -> Validated:
     """Step 3: everything after the redirect URI is trusted; errors here are redirectable."""
     assert app.oidc is not None
@@ -170,7 +173,8 @@ def validate(
         raise InvalidRequest("Public clients must use PKCE: send code_challenge with code_challenge_method=S256")
     request = AuthRequest(
         id=request_id, client_id=app.client_id, redirect_uri=redirect_uri,
-        scopes=sc.allowed(requested, role_keys), response_type=response_type, created_at=now,
+        scopes=sc.with_asserted_roles(sc.allowed(requested, role_keys), role_keys, project_role_assertion),
+        response_type=response_type, created_at=now,
         expires_at=now + AUTH_REQUEST_LIFETIME, response_mode=params.get("response_mode") or None,
         state=params.get("state") or None, nonce=nonce, code_challenge=challenge, code_challenge_method=method,
         prompt=prompt, max_age=_max_age(params.get("max_age")), login_hint=params.get("login_hint") or None,

@@ -104,12 +104,14 @@ async def authorize(request: Request) -> Response:
             log.info("authorize_rejected", reason=exc.detail or exc.description)
             return error_page(exc.description)
         role_keys = [role.key for role in await project_store.list_roles(conn, app.project_id)]
+        project = await project_store.find(conn, app.project_id)
     mode = authz.response_mode_for(params)
     try:
         hint_user_id = await _hint_user(services, params.get("id_token_hint"))
         async with services.store.write() as tx:
             validated = authz.validate(app, redirect_uri, params, request_id=tx.new_id(), now=tx.now,
-                                       role_keys=role_keys, hint_user_id=hint_user_id)
+                                       role_keys=role_keys, hint_user_id=hint_user_id,
+                                       project_role_assertion=project is not None and project.project_role_assertion)
             await auth_requests.create(tx, validated.request)
     except OAuthError as exc:
         state = params.get("state")
