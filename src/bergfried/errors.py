@@ -36,12 +36,16 @@ class DomainError(BergfriedError):
     grpc_code: ClassVar[int] = 2  # UNKNOWN
     http_status: ClassVar[int] = 500
 
-    def __init__(self, key: str, description: str, *, error_id: str = "BERG-0000", detail: str | None = None):
+    def __init__(self, key: str, description: str, *, error_id: str = "BERG-0000", detail: str | None = None,
+                 plain: bool = False):
         super().__init__(f"{description} ({error_id})")
         self.key = key
         self.description = description
         self.error_id = error_id
         self.detail = detail
+        # A plain status (request validation, `auth header missing`): the message alone, no
+        # error id and empty `details`, as ZITADEL's interceptors answer (spec/management-api.md §9).
+        self.plain = plain
 
 
 class InvalidArgument(DomainError):

@@ -48,3 +48,13 @@ async def of_object(conn: AsyncConnection, level: MemberLevel, object_id: str) -
                               .order_by(MB.c.user_id))
     return [Member(level=MemberLevel(r.level), object_id=r.object_id, user_id=UserId(r.user_id),
                    roles=tuple(r.roles)) for r in rows]
+
+
+async def in_context(conn: AsyncConnection, user_id: str, org_id: str) -> list[Member]:
+    """The memberships that count for a call on `org_id` (ZITADEL's `SearchMyMemberships`): the
+    instance ones, and those whose resource owner is that organization (the org itself, its
+    projects and project grants). One indexed query."""
+    rows = await conn.execute(sa.select(MB).where(
+        MB.c.user_id == user_id, sa.or_(MB.c.level == MemberLevel.INSTANCE, MB.c.org_id == org_id)))
+    return [Member(level=MemberLevel(r.level), object_id=r.object_id, user_id=UserId(r.user_id),
+                   roles=tuple(r.roles)) for r in rows]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,3 +76,13 @@ async def get_one(conn: AsyncConnection, user_id: str, key: str) -> bytes | None
 async def _last_sequence(conn: AsyncConnection, user_id: str) -> int:
     return int((await conn.execute(sa.select(sa.func.coalesce(sa.func.max(M.c.sequence), 0))
                                    .where(M.c.user_id == user_id))).scalar_one())
+
+
+def search(user_id: str) -> sa.Select[Any]:
+    """The metadata rows of a user with their details, for the API's list calls to filter and page."""
+    return sa.select(M.c.key, M.c.value, M.c.org_id, M.c.sequence, M.c.created_at, M.c.changed_at).where(
+        M.c.user_id == user_id)
+
+
+async def get_row(conn: AsyncConnection, user_id: str, key: str) -> Any | None:
+    return (await conn.execute(search(user_id).where(M.c.key == key))).first()

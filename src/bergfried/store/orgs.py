@@ -12,7 +12,7 @@ from bergfried.domain.ids import OrgId
 from bergfried.domain.orgs import DomainValidationType, Org, OrgDomain, OrgState, validate_org_name
 from bergfried.errors import NotFound, PreconditionFailed
 from bergfried.store import tables as t
-from bergfried.store._common import added, changed, touch, unique
+from bergfried.store._common import added, changed, details_of, touch, unique
 from bergfried.store.tx import Tx
 
 AGGREGATE = "org"
@@ -120,3 +120,9 @@ async def list_domains(conn: AsyncConnection, org_id: str) -> list[OrgDomain]:
 
 async def verified_domains(conn: AsyncConnection, org_id: str) -> list[str]:
     return [d.domain for d in await list_domains(conn, org_id) if d.is_verified]
+
+
+async def details(conn: AsyncConnection, org_id: str) -> ObjectDetails:
+    row = (await conn.execute(sa.select(t.orgs.c.sequence, t.orgs.c.created_at, t.orgs.c.changed_at)
+                              .where(t.orgs.c.id == org_id))).mappings().one()
+    return details_of(dict(row), org_id)

@@ -31,6 +31,8 @@ def status_body(code: int, message: str) -> dict[str, Any]:
 
 
 def domain_error(exc: DomainError) -> Response:
+    if exc.plain:
+        return json_response(status_body(exc.grpc_code, exc.description), exc.http_status)
     body = {
         "code": exc.grpc_code,
         "message": f"{exc.description} ({exc.error_id})",
