@@ -1,5 +1,5 @@
-"""`bergfried start | migrate | keys rotate | version`. Errors print one line on stderr and exit non-zero;
-a traceback never reaches the terminal."""
+"""`bergfried start | migrate | keys rotate | claims explain | version`. Errors print one line on stderr
+and exit non-zero; a traceback never reaches the terminal."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from bergfried import __version__, logs
+from bergfried.cli import claims as claims_cli
 from bergfried.errors import BergfriedError, ConfigError
 from bergfried.keys.generate import Algorithm
 from bergfried.settings import Settings, load_settings, worker_environment
@@ -136,6 +137,7 @@ def migrate(database_url: DatabaseOption = None, config: ConfigOption = None) ->
 
 keys_app = typer.Typer(no_args_is_help=True, help="Signing keys: rotate.")
 app.add_typer(keys_app, name="keys")
+app.add_typer(claims_cli.app, name="claims")
 
 
 @keys_app.command("rotate")

@@ -1,6 +1,9 @@
 """Answering an authorization request once the login is done (RFC 6749 §4.1.2, §4.2.2;
 OIDC Core §3.1.2.5, §3.2.2.5; RFC 9207).
 
+A logged-in user the request's organization scope or the project's login gates refuse
+(oidc/login_gates.py) gets ZITADEL's error page instead of an answer.
+
 The request is consumed by one conditional UPDATE, so a reloaded callback page cannot mint a
 second code. The code is 256 random bits, stored as a keyed hash with its binding (client,
 redirect URI, PKCE challenge, nonce, scopes, session) and lives `auth_code_lifetime` (60 s).
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from bergfried.crypto.hashing import generate_secret
 from bergfried.domain.auth_requests import AuthRequest
 from bergfried.errors import AccessDenied, InteractionRequired, LoginRequired, OAuthError
+from bergfried.oidc import login_gates
 from bergfried.oidc.authorize import AuthorizePageError, redirect_error, response_mode_for
 from bergfried.oidc.grants._common import active_subject
 from bergfried.services import Services
@@ -57,6 +61,11 @@ async def answer(services: Services, request_id: str, user_agent_id: str | None)
             raise AuthorizePageError("This login request belongs to another browser.")
         if not request.done:
             return None
+        if request.user_id and not request.error:
+            refusal = await login_gates.check(tx.conn, user_id=request.user_id, client_id=request.client_id,
+                                              scopes=request.scopes)
+            if refusal is not None:  # an error page; the request stays open (spec/login.md §2 steps 12–13)
+                raise AuthorizePageError(f"{refusal.message} ({refusal.key})", detail=refusal.reason)
         if not await auth_requests.consume(tx, request_id):
             raise AuthorizePageError("This login request was already answered.")
         mode = _mode(request)

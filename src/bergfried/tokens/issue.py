@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims.assemble import Destination, assemble
@@ -64,18 +66,22 @@ def half_hash(value: str, algorithm: str) -> str:
 
 
 async def audience(tx: Tx, app: Application, scopes: Iterable[str] = ()) -> tuple[str, ...]:
+    return await audience_for(tx.conn, app, scopes)
+
+
+async def audience_for(conn: AsyncConnection, app: Application, scopes: Iterable[str] = ()) -> tuple[str, ...]:
     """Every client id of the app's project, the requesting one first, then the project id; then,
     for each `urn:zitadel:iam:org:project:id:{id}:aud` scope, that project's client ids and id, and
     for `urn:zitadel:iam:org:project:id:zitadel:aud` the instance's ZITADEL project (spec/scopes.md §5)."""
     scopes = tuple(scopes)
     projects = [app.project_id, *sc.audience_project_ids(scopes)]
     if sc.ZITADEL_AUDIENCE in scopes:
-        instance = await instance_store.get(tx.conn)
+        instance = await instance_store.get(conn)
         if instance is not None and instance.zitadel_project_id:
             projects.append(instance.zitadel_project_id)
     out: list[str] = [app.client_id]
     for project_id in dict.fromkeys(projects):
-        out.extend(a.client_id for a in await app_store.list_for_project(tx.conn, project_id))
+        out.extend(a.client_id for a in await app_store.list_for_project(conn, project_id))
         out.append(project_id)
     return tuple(dict.fromkeys(out))
 
