@@ -222,3 +222,35 @@ def test_wrong_password_error_is_tied_to_the_field_in_german(live_server: Any, b
     assert tab.callback_ids() == []
     assert not [text for text in tab.console if "Content Security Policy" in text]
     context.close()
+
+
+@pytest.mark.rule("spec/login.md §4 prompt=create → registration page; §6 fields; keyboard only, labelled")
+def test_prompt_create_registers_in_the_browser_and_reaches_the_client(live_server: Any, browser: Any,
+                                                                       client_app: str) -> None:
+    seeded = _seed(live_server.settings, client_app)
+    context = browser.new_context()
+    tab = Tab(context)
+    page = tab.page
+    page.goto(_authorize_url(live_server.url, seeded, "state-r") + "&prompt=create&ui_locales=de")
+    assert page.locator('form[action="/ui/login/register"]').count() == 1
+    assert page.evaluate("document.documentElement.lang") == "de"
+    _assert_accessible(page)
+    page.get_by_label("E-Mail", exact=True).fill("wile@acme.example")
+    page.get_by_label("Vorname").fill("Wile")
+    page.get_by_label("Nachname").fill("Coyote")
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.get_by_label("Passwort bestätigen").fill("not the same 1A!")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Registrieren").click()
+    assert page.get_by_role("alert").inner_text() == "Passwort Bestätigung stimmt nicht überein"
+    assert page.get_by_label("E-Mail", exact=True).input_value() == "wile@acme.example"
+    _assert_accessible(page)
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.get_by_label("Passwort bestätigen").fill(PASSWORD)
+    with page.expect_navigation(url=client_app + "**"):
+        page.get_by_role("button", name="Registrieren").click()
+    assert parse_qs(urlsplit(page.url).query)["state"] == ["state-r"]
+    [request_id] = tab.callback_ids()
+    assert _load(live_server.settings, request_id).user_id is not None
+    assert not [text for text in tab.console if "Content Security Policy" in text]
+    context.close()

@@ -60,9 +60,10 @@ class World:
         async with self.store.write() as tx:
             request_id = tx.new_id()
             created = created_at or tx.now
+            fields.setdefault("scopes", ("openid", "profile"))
             await auth_requests.create(tx, AuthRequest(
                 id=request_id, client_id=self.app.client_id, redirect_uri="https://app.example.com/cb",
-                scopes=("openid", "profile"), response_type="code", created_at=created,
+                response_type="code", created_at=created,
                 expires_at=created + timedelta(minutes=30), state="st", **fields,
             ))
         return str(request_id)

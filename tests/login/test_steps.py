@@ -52,6 +52,10 @@ CASES = [
     ("select_account, one session", ("select_account",), ONE, None, Kind.ACCOUNTS, ""),
     ("select_account, none", ("select_account",), (), None, Kind.LOGIN_NAME, ""),
     ("login select_account", ("login", "select_account"), ONE, None, Kind.ACCOUNTS, ""),
+    ("create, no session: register", ("create",), (), None, Kind.REGISTER, ""),
+    ("create, sessions: register", ("create",), ONE, None, Kind.REGISTER, ""),
+    ("create select_account: register", ("create", "select_account"), ONE, None, Kind.REGISTER, ""),
+    ("create, hinted user: password", ("create",), (), Preselected("a", "a@acme"), Kind.PASSWORD, "a@acme"),
     ("hint, own session: SSO", (), TWO, Preselected("b", "b@acme"), Kind.LINK, "sb"),
     ("hint, no own session: password", (), ONE, Preselected("b", "b@acme"), Kind.PASSWORD, "b@acme"),
 ]

@@ -39,6 +39,29 @@ CATALOGS: dict[str, dict[str, str]] = {
         "Errors.AuthRequest.NotFound": "Could not find authrequest",
         "Errors.Login.Csrf": "The form has expired or did not come from this page. Go back and try again.",
         "Errors.Login.BadForm": "The form could not be read.",
+        "Register.Title": "Register",
+        "Register.Description": "Create your account.",
+        "Register.Email": "E-mail",
+        "Register.Username": "Username (optional: your e-mail otherwise)",
+        "Register.FirstName": "First name",
+        "Register.LastName": "Last name",
+        "Register.Language": "Language",
+        "Register.Password": "Password",
+        "Register.PasswordConfirmation": "Password confirmation",
+        "Register.Next": "Register",
+        "Register.Back": "I already have an account",
+        "LoginName.Register": "Register",
+        "Errors.Org.LoginPolicy.RegistrationNotAllowed": "Registration is not allowed",
+        "Errors.User.Password.ConfirmationWrong": "Password confirmation is wrong",
+        "Errors.Register.Required": "Fill in every required field",
+        "Errors.User.AlreadyExists": "User already exists",
+        "Errors.User.Username.AlreadyExists": "Username already taken",
+        "Errors.User.Email.Invalid": "Email is invalid",
+        "Errors.User.PasswordComplexityPolicy.MinLength": "Password is too short",
+        "Errors.User.PasswordComplexityPolicy.HasLower": "Password must contain lower case",
+        "Errors.User.PasswordComplexityPolicy.HasUpper": "Password must contain upper case",
+        "Errors.User.PasswordComplexityPolicy.HasNumber": "Password must contain number",
+        "Errors.User.PasswordComplexityPolicy.HasSymbol": "Password must contain symbol",
         "Errors.Internal": "An internal error occurred",
     },
     "de": {
@@ -68,6 +91,29 @@ CATALOGS: dict[str, dict[str, str]] = {
         "Errors.Login.Csrf": "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. "
                              "Gehen Sie zurück und versuchen Sie es erneut.",
         "Errors.Login.BadForm": "Das Formular konnte nicht gelesen werden.",
+        "Register.Title": "Registrieren",
+        "Register.Description": "Erstellen Sie Ihr Konto.",
+        "Register.Email": "E-Mail",
+        "Register.Username": "Benutzername (optional: sonst Ihre E-Mail)",
+        "Register.FirstName": "Vorname",
+        "Register.LastName": "Nachname",
+        "Register.Language": "Sprache",
+        "Register.Password": "Passwort",
+        "Register.PasswordConfirmation": "Passwort bestätigen",
+        "Register.Next": "Registrieren",
+        "Register.Back": "Ich habe bereits ein Konto",
+        "LoginName.Register": "Registrieren",
+        "Errors.Org.LoginPolicy.RegistrationNotAllowed": "Registrierung ist nicht erlaubt",
+        "Errors.User.Password.ConfirmationWrong": "Passwort Bestätigung stimmt nicht überein",
+        "Errors.Register.Required": "Füllen Sie alle Pflichtfelder aus",
+        "Errors.User.AlreadyExists": "Benutzer existiert bereits",
+        "Errors.User.Username.AlreadyExists": "Benutzername ist bereits vergeben",
+        "Errors.User.Email.Invalid": "E-Mail ist ungültig",
+        "Errors.User.PasswordComplexityPolicy.MinLength": "Passwort ist zu kurz",
+        "Errors.User.PasswordComplexityPolicy.HasLower": "Passwort muss Kleinbuchstaben enthalten",
+        "Errors.User.PasswordComplexityPolicy.HasUpper": "Passwort muss Grossbuchstaben enthalten",
+        "Errors.User.PasswordComplexityPolicy.HasNumber": "Passwort muss eine Nummer enthalten",
+        "Errors.User.PasswordComplexityPolicy.HasSymbol": "Passwort muss ein Symbol enthalten",
         "Errors.Internal": "Ein interner Fehler ist aufgetreten",
     },
 }
@@ -103,6 +149,9 @@ class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in CATALOGS else DEFAULT
         self._texts = CATALOGS[self.lang]
+
+    def knows(self, key: str) -> bool:
+        return key in self._texts or key in CATALOGS[DEFAULT]
 
     def __call__(self, key: str, **values: str) -> str:
         text = self._texts.get(key) or CATALOGS[DEFAULT].get(key) or key

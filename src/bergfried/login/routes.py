@@ -4,6 +4,8 @@
   the login-name page, the password page, the account selection, SSO (link the session and
   go to the callback) and, under `prompt=none`, failing the request.
 - `GET|POST /loginname`, `GET|POST /accounts`, `POST /password`: the forms.
+- `GET|POST /register`: self-registration (spec/login.md §6), for `prompt=create` and from the
+  login-name page's register button.
 - `/resources/{name}`: the stylesheet.
 
 Every handler runs inside one write transaction and first loads the auth request: unknown,
@@ -23,7 +25,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bergfried.domain.auth_requests import AuthRequest
-from bergfried.login import agent, flow, forms, steps
+from bergfried.errors import DomainError
+from bergfried.login import agent, flow, forms, register, steps
 from bergfried.login.csrf import CsrfGuard
 from bergfried.login.i18n import Translator, negotiate
 from bergfried.login.pages import View, resource
@@ -57,7 +60,16 @@ class Visit:
         return self.view.render(template, 200, auth_request_id=self.auth_request.id, **context)
 
     def login_name_page(self, login_name: str = "", error: str = "") -> Response:
-        return self.page("loginname.html", login_name=login_name, error=self.view.t(error) if error else "")
+        return self.page("loginname.html", login_name=login_name, error=self.view.t(error) if error else "",
+                         allow_register=self.services.policies.login.allow_register)
+
+    def register_page(self, values: dict[str, str] | None = None, error: str = "", error_field: str = "",
+                      status: int = 200) -> Response:
+        if not self.services.policies.login.allow_register:
+            return self.view.error(register.REGISTRATION_NOT_ALLOWED)
+        return self.view.render("register.html", status, auth_request_id=self.auth_request.id,
+                                values=values or register.echo({}), error=error, error_field=error_field,
+                                languages=register.LANGUAGES)
 
     def password_page(self, login_name: str, error: str = "") -> Response:
         return self.page("password.html", login_name=login_name, error=self.view.t(error) if error else "")
@@ -81,6 +93,8 @@ class Visit:
             return self.password_page(step.login_name)
         if step.kind == steps.Kind.ACCOUNTS:
             return self.page("accounts.html", accounts=step.accounts)
+        if step.kind == steps.Kind.REGISTER:
+            return self.register_page()
         return self.login_name_page(step.login_name or request.login_hint or "")
 
     def for_user(self, user_id: str, login_name: str, candidates: tuple[steps.Candidate, ...]) -> steps.Step:
@@ -160,6 +174,8 @@ async def login_name_page(visit: Visit) -> Response:
 
 
 async def login_name(visit: Visit) -> Response:
+    if "register" in visit.fields:  # the page's register button (spec/login.md §1 `/loginname` fields)
+        return visit.register_page()
     try:
         form = forms.login_name_form(visit.fields)
     except forms.FieldError as exc:
@@ -210,6 +226,33 @@ async def select_account(visit: Visit) -> Response:
     return await visit.act(visit.for_user(chosen.user_id, chosen.login_name, candidates))
 
 
+async def register_page(visit: Visit) -> Response:
+    return visit.register_page()
+
+
+async def register_user(visit: Visit) -> Response:
+    if not visit.services.policies.login.allow_register:
+        return visit.view.error(register.REGISTRATION_NOT_ALLOWED)
+    try:
+        form = register.register_form(visit.fields)
+    except register.RegisterFieldError as exc:
+        return visit.register_page(register.echo(visit.fields), visit.view.t(exc.key), exc.field, 400)
+    if visit.agent_id is None:  # unreachable: the CSRF check needs the cookie
+        return visit.view.error("Errors.Login.Csrf")
+    try:
+        user = await register.create_user(visit.tx, visit.services, visit.auth_request, form)
+    except DomainError as exc:
+        t = visit.view.t
+        return visit.register_page(register.echo(visit.fields), t(exc.key) if t.knows(exc.key) else exc.description,
+                                   register.field_of(exc.key), 400)
+    session = await flow.open_session(visit.tx, visit.agent_id, user)
+    log.info("login_registered", user_id=user.id, org_id=user.org_id, auth_request_id=visit.auth_request.id)
+    return await visit.act(steps.Step(steps.Kind.LINK, session=steps.Candidate(
+        session_id=session.id, user_id=user.id, login_name=user.username,
+        display_name=user.profile.display_name, password_checked_at=session.password_checked_at,
+    )))
+
+
 def routes() -> list[Route]:
     return [
         Route(f"{PREFIX}/login", page(entry, post=False), methods=["GET"]),
@@ -219,5 +262,7 @@ def routes() -> list[Route]:
         Route(f"{PREFIX}/password", page(password, post=True), methods=["POST"]),
         Route(f"{PREFIX}/accounts", page(accounts_page, post=False), methods=["GET"]),
         Route(f"{PREFIX}/accounts", page(select_account, post=True), methods=["POST"]),
+        Route(f"{PREFIX}/register", page(register_page, post=False), methods=["GET"]),
+        Route(f"{PREFIX}/register", page(register_user, post=True), methods=["POST"]),
         Route(f"{PREFIX}/resources/{{name}}", resource, methods=["GET"]),
     ]

@@ -11,7 +11,7 @@ answer: render a page, link a session to the request, or fail the request.
   the browser) is linked, anything else fails with `interaction_required`.
 - No prompt: no session → login-name page; one → SSO (or its password page); several → account
   selection. `select_account` lists the sessions (login-name page when there are none);
-  `login`, `consent`, `create` show the login-name page.
+  `create` shows the registration page; `login` and `consent` show the login-name page.
 - A password check counts within the policy's `password_check_lifetime` and, with `max_age`,
   only if made at or after `created_at − max_age`; `prompt=login` is `max_age=0` (zitadel/oidc
   `ValidateAuthReqPrompt`), so a check made during this very login still counts.
@@ -32,6 +32,7 @@ class Kind(enum.StrEnum):
     LOGIN_NAME = "login_name"
     PASSWORD = "password"
     ACCOUNTS = "accounts"
+    REGISTER = "register"
     LINK = "link"
     FAIL = "fail"
 
@@ -93,9 +94,11 @@ def next_step(request: AuthRequest, candidates: tuple[Candidate, ...], preselect
             only = candidates[0]
             return for_user(request, only.user_id, only.login_name, candidates, now=now, lifetime=lifetime)
         return Step(Kind.FAIL, error="interaction_required", description=NO_SESSION)
+    if "create" in prompt:  # spec/login.md §4: the registration page, checked first (zitadel nextStepsUser)
+        return Step(Kind.REGISTER)
     if "select_account" in prompt:
         return Step(Kind.ACCOUNTS, accounts=candidates) if candidates else Step(Kind.LOGIN_NAME)
-    if prompt:  # login, consent, create: the user names itself again
+    if prompt:  # login, consent: the user names itself again
         return Step(Kind.LOGIN_NAME)
     if len(candidates) == 1:
         only = candidates[0]
