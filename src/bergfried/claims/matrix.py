@@ -122,8 +122,8 @@ def _user_info(claim: str, requested: Requested, note: str = "") -> Row:
     return Row(claim, REQ, REQ, REQ_ID, NO, requested, note)
 
 
-def _reserved(claim: str, requested: Requested) -> Row:
-    return Row(claim, REQ, REQ, REQ, REQ, requested)
+def _reserved(claim: str, requested: Requested, note: str = "") -> Row:
+    return Row(claim, REQ, REQ, REQ, REQ, requested, note)
 
 
 def _roles(claim: str, note: str = "") -> Row:
@@ -163,9 +163,10 @@ ROWS: tuple[Row, ...] = (
     Row("sid", NO, NO, YES, NO, note="only for a token of a login session"),
     Row("sub", YES, YES, YES, YES),
     _user_info("updated_at", _PROFILE, "not in seed 003; profile claim (spec/scopes.md §2)"),
-    _reserved("urn:zitadel:iam:org:domain:primary:{domainname}",
-              Requested(prefixes=(sc.ORG_DOMAIN_PREFIX,))),
-    _reserved("urn:zitadel:iam:org:id:{id}", Requested(prefixes=(sc.ORG_ID_PREFIX,))),
+    _reserved("urn:zitadel:iam:org:domain:primary:{domainname}", Requested(prefixes=(sc.ORG_DOMAIN_PREFIX,)),
+              "JSON key urn:zitadel:iam:org:domain:primary, the domain of the scope (spec/claims.md §3)"),
+    _reserved("urn:zitadel:iam:org:id:{id}", Requested(prefixes=(sc.ORG_ID_PREFIX,)),
+              "not in seed 003; JSON key urn:zitadel:iam:org:id, the id of the scope (spec/claims.md §3)"),
     _roles("urn:zitadel:iam:org:project:roles"),
     _roles("urn:zitadel:iam:org:project:{projectid}:roles", "one claim per project in the role audience"),
     _roles("urn:zitadel:iam:org:projects:roles", "not in seed 003; ZITADEL since Sept 2025 (spec/claims.md §3)"),
