@@ -216,3 +216,28 @@ async def test_first_start_creates_the_zitadel_project_and_an_older_instance_get
     fourth = await bootstrap(services)
     assert fourth.instance.zitadel_project_id == third.instance.zitadel_project_id
     assert await count_rows(services.store, t.projects) == 1
+
+
+async def test_a_pat_whose_transaction_rolls_back_leaves_no_file(engine: AsyncEngine, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import bergfried.bootstrap as bootstrap_module
+
+    pat_file = tmp_path / "admin.pat"
+    services = _services(engine, tmp_path, firstinstance_patpath=str(pat_file))
+    original = bootstrap_module._write_private
+
+    def write_then_fail(path: Path, content: str) -> None:
+        original(path, content)
+        assert path.exists()
+        raise RuntimeError("the transaction fails after the file was written")
+
+    monkeypatch.setattr(bootstrap_module, "_write_private", write_then_fail)
+    with pytest.raises(RuntimeError):
+        await bootstrap(services)
+    assert not pat_file.exists()
+    assert await count_rows(services.store, t.personal_access_tokens) == 0
+    monkeypatch.setattr(bootstrap_module, "_write_private", original)
+    result = await bootstrap(services)  # the next start writes a token that works
+    assert result.pat_path == pat_file
+    async with services.store.read() as conn:
+        assert await credentials.find_pat(conn, services.hasher.hash(_token(pat_file)), utcnow()) is not None

@@ -127,20 +127,29 @@ async def _ensure_machine_pat(services: Services, instance: Instance) -> Path | 
     path = settings.firstinstance_patpath
     if path is None:
         return None
-    async with services.store.write() as tx:
-        await instances.lock(tx)
-        machine = await _find_machine(tx, instance, settings.firstinstance_machine_username)
-        if machine is None:
-            machine, _ = await users.create_machine(
-                tx, instance.default_org_id, settings.firstinstance_machine_username,
-                settings.firstinstance_machine_name, description="created by the first start",
-            )
-            await members.add(tx, MemberLevel.INSTANCE, instance.id, machine.id, ["IAM_OWNER"], org_id=None)
-        if path.exists():
-            return None
-        token = generate_secret()
-        await credentials.add_pat(tx, machine, services.hasher.hash(token))
-        _write_private(path, token)
+    written = False
+    try:
+        async with services.store.write() as tx:
+            await instances.lock(tx)
+            machine = await _find_machine(tx, instance, settings.firstinstance_machine_username)
+            if machine is None:
+                machine, _ = await users.create_machine(
+                    tx, instance.default_org_id, settings.firstinstance_machine_username,
+                    settings.firstinstance_machine_name, description="created by the first start",
+                )
+                await members.add(tx, MemberLevel.INSTANCE, instance.id, machine.id, ["IAM_OWNER"], org_id=None)
+            if path.exists():
+                return None
+            token = generate_secret()
+            await credentials.add_pat(tx, machine, services.hasher.hash(token))
+            # Written while the instance row is locked, so a concurrent start sees the file; taken
+            # back below if the commit fails, so the file never holds a token that was rolled back.
+            written = True
+            _write_private(path, token)
+    except BaseException:
+        if written:
+            path.unlink(missing_ok=True)
+        raise
     return path
 
 
