@@ -116,4 +116,4 @@ def _text(model: type[BaseModel], error: Any) -> str:
         if high is not None:
             return f"value length must be at most {high} {unit}"
         return f"value length must be at least {low or 1} {unit}"
-    return str(error["msg"])
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -104,3 +105,26 @@ async def machine_key(conn: AsyncConnection, user_id: str, key_id: str, now: dat
         sa.select(k.c.public_key).join(t.users, t.users.c.id == k.c.user_id)
         .where(k.c.id == key_id, k.c.user_id == user_id, k.c.expires_at > now, t.users.c.state == UserState.ACTIVE)
     )).scalar_one_or_none()
+
+
+def search_pats(user_id: str) -> sa.Select[Any]:
+    """A user's personal access tokens with their details, for the API's list and get calls."""
+    p = t.personal_access_tokens
+    return sa.select(p.c.id, p.c.scopes, p.c.expires_at, p.c.sequence, p.c.created_at, p.c.changed_at,
+                     t.users.c.org_id).join(t.users, t.users.c.id == p.c.user_id).where(p.c.user_id == user_id)
+
+
+def search_machine_keys(user_id: str) -> sa.Select[Any]:
+    k = t.machine_keys
+    return sa.select(k.c.id, k.c.type, k.c.expires_at, k.c.sequence, k.c.created_at, k.c.changed_at,
+                     t.users.c.org_id).join(t.users, t.users.c.id == k.c.user_id).where(k.c.user_id == user_id)
+
+
+async def remove_machine_key(tx: Tx, user: User, key_id: str) -> ObjectDetails:
+    k = t.machine_keys
+    result = await tx.conn.execute(k.delete().where(k.c.id == key_id, k.c.user_id == user.id))
+    if not result.rowcount:
+        raise NotFound("Errors.User.Machine.Key.NotFound", "Machine key not found", error_id="COMMAND-4m77G")
+    sequence = await tx.event("user", user.id, "user.machine.key.removed", {"keyId": key_id},
+                              resource_owner=user.org_id)
+    return changed(tx, sequence, user.org_id)
