@@ -345,6 +345,9 @@ sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime(), nullable=True),
     sa.Column("terminated_at", UTCDateTime(), nullable=True),
     *_times(),
+    # v2 session API (revision 0003): who created it, and the user agent it was told about
+    sa.Column("creator_id", Id, nullable=True),
+    sa.Column("user_agent", JSONType, nullable=True),
 )
 
 auth_requests = sa.Table(
@@ -375,6 +378,8 @@ auth_requests = sa.Table(
     sa.Column("amr", JSONType, nullable=True),
     sa.Column("error", sa.String(40), nullable=True),
     sa.Column("error_description", sa.String(500), nullable=True),
+    # the service user a `V2_` request is bound to (`x-zitadel-login-client`, revision 0003)
+    sa.Column("login_client", Id, nullable=True),
 )
 
 authorization_codes = sa.Table(
