@@ -130,3 +130,28 @@ async def remove_role(tx: Tx, project: Project, key: str) -> ObjectDetails:
                 await tx.conn.execute(table.update().where(table.c.id == row.id).values(
                     role_keys=[k for k in row.role_keys if k != key], changed_at=tx.now))
     return changed(tx, sequence, project.org_id)
+
+
+async def set_state(tx: Tx, project: Project, state: ProjectState) -> ObjectDetails:
+    """Deactivate or reactivate (`project.deactivated` / `project.reactivated`)."""
+    event = "project.deactivated" if state == ProjectState.INACTIVE else "project.reactivated"
+    sequence = await tx.event(AGGREGATE, project.id, event, resource_owner=project.org_id)
+    await touch(tx, t.projects, t.projects.c.id == project.id, sequence, state=state)
+    return changed(tx, sequence, project.org_id)
+
+
+async def find_role(conn: AsyncConnection, project_id: str, key: str) -> ProjectRole | None:
+    pr = t.project_roles
+    row = (await conn.execute(sa.select(pr).where(pr.c.project_id == project_id, pr.c.key == key))).first()
+    return ProjectRole(ProjectId(row.project_id), row.key, row.display_name, row.group) if row else None
+
+
+async def change_role(tx: Tx, project: Project, role: ProjectRole) -> ObjectDetails:
+    validate_role(role.key, role.display_name, role.group)
+    sequence = await tx.event(AGGREGATE, project.id, "project.role.changed",
+                              {"key": role.key, "displayName": role.display_name, "group": role.group},
+                              resource_owner=project.org_id)
+    pr = t.project_roles
+    await touch(tx, pr, sa.and_(pr.c.project_id == project.id, pr.c.key == role.key), sequence,
+                display_name=role.display_name, group=role.group)
+    return changed(tx, sequence, project.org_id)
