@@ -126,3 +126,25 @@ async def details(conn: AsyncConnection, org_id: str) -> ObjectDetails:
     row = (await conn.execute(sa.select(t.orgs.c.sequence, t.orgs.c.created_at, t.orgs.c.changed_at)
                               .where(t.orgs.c.id == org_id))).mappings().one()
     return details_of(dict(row), org_id)
+
+
+async def remove_domain(tx: Tx, org_id: str, domain: str) -> ObjectDetails:
+    """The primary domain stays (ZITADEL: `Errors.Org.PrimaryDomainNotDeletable`)."""
+    domain = domain.lower()
+    row = (await tx.conn.execute(sa.select(t.org_domains.c.is_primary).where(
+        t.org_domains.c.org_id == org_id, t.org_domains.c.domain == domain))).first()
+    if row is None:
+        raise NotFound("Errors.Org.DomainNotOnOrg", "Domain doesn't exist on organization", error_id="ORG-Ggd32")
+    if row.is_primary:
+        raise PreconditionFailed("Errors.Org.PrimaryDomainNotDeletable", "Primary domain must not be deleted",
+                                 error_id="ORG-Sk2fs")
+    sequence = await tx.event(AGGREGATE, org_id, "org.domain.removed", {"domain": domain}, resource_owner=org_id)
+    await tx.conn.execute(t.org_domains.delete().where(t.org_domains.c.org_id == org_id,
+                                                       t.org_domains.c.domain == domain))
+    await touch(tx, t.orgs, t.orgs.c.id == org_id, sequence)
+    return changed(tx, sequence, org_id)
+
+
+def search_domains(org_id: str) -> sa.Select[Any]:
+    d = t.org_domains
+    return sa.select(d).where(d.c.org_id == org_id)
