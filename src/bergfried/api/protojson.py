@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -21,6 +22,8 @@ from pydantic.alias_generators import to_camel
 
 from bergfried.domain.metadata import decode_api_value
 from bergfried.errors import InvalidArgument
+
+_DURATION = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,9})?s")
 
 
 class ApiModel(BaseModel):
@@ -58,8 +61,16 @@ def _bytes_in(value: Any) -> Any:
 B64Bytes = Annotated[bytes, BeforeValidator(_bytes_in), PlainSerializer(lambda b: base64.b64encode(b).decode()),
                      WithJsonSchema({"type": "string", "format": "byte"})]
 Timestamp = Annotated[datetime, WithJsonSchema({"type": "string", "format": "date-time"})]
-Duration = Annotated[timedelta, WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?s$",
-                                                "example": "3600s"})]
+def _duration_in(value: Any) -> Any:
+    if isinstance(value, str) and _DURATION.fullmatch(value.strip()):
+        return timedelta(seconds=float(value.strip()[:-1]))
+    if isinstance(value, str):
+        raise ValueError('value must be a duration such as "3600s"')
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration_in),
+                     WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?s$", "example": "3600s"})]
 
 
 def enum_in(enum_type: type[enum.Enum]) -> BeforeValidator:

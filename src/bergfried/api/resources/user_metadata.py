@@ -13,6 +13,7 @@ from bergfried.api.messages import (
     MetadataEntry,
     MetadataKey,
     MetadataListRequest,
+    MetadataQuery,
     MetadataValue,
 )
 from bergfried.api.protojson import ApiModel
@@ -52,6 +53,15 @@ class GetUserMetadataResponse(ApiModel):
     metadata: Metadata | None = None
 
 
+def filtered(user_id: str, queries: tuple[MetadataQuery, ...]) -> Any:
+    """A user's metadata rows narrowed by the request's `keyQuery`s."""
+    query = store.search(user_id)
+    for q in queries:
+        if q.key_query is not None:
+            query = query.where(lists.text_condition(store.M.c.key, q.key_query.key, q.key_query.method))
+    return query
+
+
 def metadata_of(row: Any) -> Metadata:
     return Metadata(details=details.of_row(row.sequence, row.created_at, row.changed_at, row.org_id),
                     key=row.key, value=bytes(row.value))
@@ -77,12 +87,9 @@ async def search(call: Call, req: ListUserMetadataRequest) -> ListMetadataRespon
     """A user's metadata, filtered by `keyQuery`, paged."""
     async with call.store.read() as conn:
         await user_for_query(conn, req.id, call.org_id)
-        query = store.search(req.id)
-        for q in req.queries:
-            if q.key_query is not None:
-                query = query.where(lists.text_condition(store.M.c.key, q.key_query.key, q.key_query.method))
-        page = await lists.page(conn, query, req.query, call.store.clock(), default_order=store.M.c.key)
-    return ListMetadataResponse(details=page.details(), result=[metadata_of(r) for r in page.rows])
+        page = await lists.page(conn, filtered(req.id, req.queries), req.query, call.store.clock(),
+                                default_order=store.M.c.key)
+    return ListMetadataResponse(details=page.details(), result=tuple(metadata_of(r) for r in page.rows))
 
 
 @api.post("/users/{id}/metadata/{key}", "SetUserMetadata", permission="user.write")
