@@ -236,3 +236,21 @@ async def test_record_password_check_counts_locks_at_max_resets_on_success_and_0
             await users.record_password_check(tx, never, succeeded=False, max_attempts=0)
     reloaded_never = await _reload(store, never.id)
     assert (reloaded_never.failed_password_attempts, reloaded_never.state) == (4, UserState.ACTIVE)
+
+
+@pytest.mark.rule("spec/management-api.md §4: removing an organization removes its users")
+async def test_users_of_a_removed_organization_are_not_found_by_any_login_name(store: Store) -> None:
+    from bergfried.domain.orgs import OrgState
+    from bergfried.store import orgs
+
+    org = await make_org(store, "Acme")
+    await make_user(store, org, "gone", password=None)  # gone@example.com
+    names = (("gone@acme.localhost", True), ("gone", False), ("gone@example.com", True))
+    async with store.read() as conn:
+        before = [await users.find_by_login_name(conn, n, must_be_domain=m) for n, m in names]
+    assert None not in before
+    async with store.write() as tx:
+        await orgs.set_state(tx, org.id, OrgState.REMOVED)
+    async with store.read() as conn:
+        after = [await users.find_by_login_name(conn, n, must_be_domain=m) for n, m in names]
+    assert after == [None, None, None]

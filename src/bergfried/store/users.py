@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.domain.common import ObjectDetails
 from bergfried.domain.ids import OrgId, UserId
+from bergfried.domain.orgs import OrgState
 from bergfried.domain.users import (
     AccessTokenType,
     Address,
@@ -158,25 +159,25 @@ async def get(conn: AsyncConnection, user_id: str) -> User:
 async def find_by_login_name(conn: AsyncConnection, login_name: str, *, must_be_domain: bool) -> User | None:
     """Resolve a typed login name: `username@verified-org-domain` (or the bare user name when the
     domain policy allows it), then a unique e-mail address (spec/login.md §3). One indexed query
-    per attempt."""
+    per attempt. Users of a removed organization are gone with it (ZITADEL removes them too)."""
     text = login_name.strip().lower()
+    live = sa.select(t.users).join(t.orgs, t.orgs.c.id == t.users.c.org_id).where(
+        t.orgs.c.state != OrgState.REMOVED, t.users.c.state != UserState.DELETED)
     if must_be_domain and "@" in text:
         username, _, domain = text.rpartition("@")
-        query = sa.select(t.users).join(t.org_domains, t.org_domains.c.org_id == t.users.c.org_id).where(
+        query = live.join(t.org_domains, t.org_domains.c.org_id == t.users.c.org_id).where(
             t.users.c.username_lower == username, t.org_domains.c.domain == domain,
-            t.org_domains.c.is_verified.is_(True), t.users.c.state != UserState.DELETED,
+            t.org_domains.c.is_verified.is_(True),
         )
         row = (await conn.execute(query)).first()
         if row is not None:
             return _user(row)
     if not must_be_domain:
-        row = (await conn.execute(sa.select(t.users).where(
-            t.users.c.username_lower == text, t.users.c.state != UserState.DELETED))).first()
+        row = (await conn.execute(live.where(t.users.c.username_lower == text))).first()
         if row is not None:
             return _user(row)
-    rows = (await conn.execute(sa.select(t.users).where(
-        t.users.c.email_lower == text, t.users.c.type == UserType.HUMAN, t.users.c.state != UserState.DELETED,
-    ).limit(2))).all()
+    rows = (await conn.execute(live.where(
+        t.users.c.email_lower == text, t.users.c.type == UserType.HUMAN).limit(2))).all()
     return _user(rows[0]) if len(rows) == 1 else None
 
 
