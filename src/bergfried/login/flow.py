@@ -20,11 +20,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.claims import scopes as sc
 from bergfried.crypto.passwords import verify_password
 from bergfried.domain.auth_requests import AuthRequest
 from bergfried.domain.sessions import Session
 from bergfried.domain.users import HumanUser, MachineUser, User, UserState, ensure_can_log_in, preferred_login_name
-from bergfried.errors import PreconditionFailed
+from bergfried.errors import NotFound, PreconditionFailed
 from bergfried.login.steps import Candidate, Preselected
 from bergfried.services import Services
 from bergfried.store import orgs as org_store
@@ -72,6 +73,26 @@ async def find_user(conn: AsyncConnection, services: Services, login_name: str) 
     return await user_store.find_by_login_name(conn, login_name, must_be_domain=_must_be_domain(services))
 
 
+async def find_user_for(conn: AsyncConnection, services: Services, request: AuthRequest,
+                        login_name: str) -> User | None:
+    """spec/login.md §3: an organization scope (`urn:zitadel:iam:org:id:{id}`,
+    `urn:zitadel:iam:org:domain:primary:{domain}`) restricts the lookup to that organization, so a
+    user of another one is "not found"; a bare user name gets that organization's primary domain."""
+    org_id = next((s[len(sc.ORG_ID_PREFIX):] for s in request.scopes if s.startswith(sc.ORG_ID_PREFIX)), None)
+    domain = next((s[len(sc.ORG_DOMAIN_PREFIX):] for s in request.scopes if s.startswith(sc.ORG_DOMAIN_PREFIX)), None)
+    if org_id is None and domain is None:
+        return await find_user(conn, services, login_name)
+    try:
+        org = await org_store.get(conn, org_id) if org_id else await org_store.get_by_domain(conn, domain or "")
+    except NotFound:
+        return None
+    user = None
+    if "@" not in login_name and _must_be_domain(services):
+        user = await find_user(conn, services, f"{login_name}@{org.primary_domain}")
+    user = user or await find_user(conn, services, login_name)
+    return user if user is not None and user.org_id == org.id else None
+
+
 async def candidates(conn: AsyncConnection, services: Services, agent_id: str | None,
                      now: datetime) -> tuple[Candidate, ...]:
     """The browser's sessions a user may pick: live, of active human users."""
@@ -98,7 +119,7 @@ async def hint(conn: AsyncConnection, services: Services, request: AuthRequest) 
             login_name = preferred_login_name(user.username, org.primary_domain,
                                               must_be_domain=_must_be_domain(services))
     if user is None and request.login_hint:
-        user = await find_user(conn, services, request.login_hint)
+        user = await find_user_for(conn, services, request, request.login_hint)
     if user is None:
         return None
     problem = login_problem(user)
@@ -116,9 +137,11 @@ def invalid_password_key(services: Services) -> str:
     return "Errors.User.Password.Invalid"
 
 
-async def check_password(tx: Tx, services: Services, login_name: str, password: str) -> PasswordOutcome:
+async def check_password(tx: Tx, services: Services, login_name: str, password: str,
+                         request: AuthRequest | None = None) -> PasswordOutcome:
     invalid = invalid_password_key(services)
-    user = await find_user(tx.conn, services, login_name)
+    user = await (find_user_for(tx.conn, services, request, login_name) if request is not None
+                  else find_user(tx.conn, services, login_name))
     problem = login_problem(user)
     if problem is not None or not isinstance(user, HumanUser):
         await _verify(None, password)

@@ -180,7 +180,7 @@ async def login_name(visit: Visit) -> Response:
         form = forms.login_name_form(visit.fields)
     except forms.FieldError as exc:
         return visit.login_name_page("", exc.key)
-    user = await flow.find_user(visit.tx.conn, visit.services, form.login_name)
+    user = await flow.find_user_for(visit.tx.conn, visit.services, visit.auth_request, form.login_name)
     problem = flow.login_problem(user)
     if problem == flow.NOT_FOUND and visit.services.policies.login.ignore_unknown_usernames:
         return visit.password_page(form.login_name)  # spec/login.md §3 ignoreUnknownUsernames
@@ -194,7 +194,8 @@ async def password(visit: Visit) -> Response:
         form = forms.password_form(visit.fields)
     except forms.FieldError as exc:
         return visit.password_page(exc.login_name, exc.key)
-    outcome = await flow.check_password(visit.tx, visit.services, form.login_name, form.password)
+    outcome = await flow.check_password(visit.tx, visit.services, form.login_name, form.password,
+                                       visit.auth_request)
     if outcome.user is None:
         error = outcome.error or flow.invalid_password_key(visit.services)
         log.info("login_password_rejected", reason=error, auth_request_id=visit.auth_request.id)
