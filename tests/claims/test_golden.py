@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bergfried.claims.matrix import Destination
+from bergfried.store import instances, projects
 from tests.claims.world import Scenario, World
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -143,3 +144,21 @@ async def test_audience_scope(world: World) -> None:
     assert "viewer" in token[PROJECTS_ROLES]
     alone = await world.payload(Scenario("full", "openid urn:zitadel:iam:org:projects:roles"), Destination.USERINFO)
     assert not [key for key in alone if key.endswith(":roles")]  # on its own it yields no role claims
+
+
+@pytest.mark.rule("spec/scopes.md §3: urn:zitadel:iam:org:project:id:zitadel:aud adds the ZITADEL project")
+async def test_zitadel_audience_scope(world: World) -> None:
+    async with world.services.store.write() as tx:
+        instance = await instances.get(tx.conn)
+        if instance is None:
+            instance = await instances.create(tx, instance_id=tx.new_id(), name="test", domain="localhost",
+                                              default_org_id=world.acme.id)
+            assert instance is not None
+        zitadel, _ = await projects.create(tx, world.acme.id, f"ZITADEL-{tx.new_id()}")
+        await instances.set_zitadel_project(tx, instance, zitadel.id)
+    with_scope = await world.payload(Scenario("full", "openid urn:zitadel:iam:org:project:id:zitadel:aud"),
+                                     Destination.ACCESS_TOKEN)
+    assert zitadel.id in with_scope["aud"]
+    assert world.project_a.id in with_scope["aud"]
+    without = await world.payload(Scenario("full", "openid"), Destination.ACCESS_TOKEN)
+    assert zitadel.id not in without["aud"]
