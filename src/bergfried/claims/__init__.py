@@ -1,2 +1,2 @@
-"""Which claim goes where: the scopes that ask for claims, the subject they describe, and the one
-assembler that builds every response's user claims."""
+"""Which claim goes where: seed 003's matrix as data (`matrix.py`), the one assembler that reads it
+(`assemble.py`), the values (`values.py`, `roles.py`) and `explain.py`, which shows its decisions."""
