@@ -11,6 +11,7 @@ Callers are machine users with personal access tokens.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,12 @@ async def member_with_pat(services: Services, org: Org, roles: list[str]) -> str
 
 @pytest.fixture
 async def world(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[World]:
+    async with AsyncExitStack() as stack:
+        yield await open_world(stack, engine, tmp_path)
+
+
+async def open_world(stack: AsyncExitStack, engine: AsyncEngine, tmp_path: Path) -> World:
+    """Build the world; its client stays open until `stack` closes."""
     pat_path = tmp_path / "pat.txt"
     services = services_module.build(make_settings(tmp_path, firstinstance_patpath=str(pat_path)), engine=engine)
     result = await bootstrap(services)
@@ -81,11 +88,10 @@ async def world(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[World]:
     owner = await member_with_pat(services, acme, ["ORG_OWNER"])
     weak = await member_with_pat(services, acme, ["ORG_PROJECT_CREATOR"])
     other_owner = await member_with_pat(services, other, ["ORG_OWNER"])
-    app = create_app(services.settings, prebuilt=services)
-    async with serving(app) as client:
-        yield World(client=client, services=services, instance=result.instance,
-                    iam_pat=pat_path.read_text().strip(), acme=acme, other=other, user=user, machine=machine,
-                    other_user=other_user, owner=owner, weak=weak, other_owner=other_owner)
+    client = await stack.enter_async_context(serving(create_app(services.settings, prebuilt=services)))
+    return World(client=client, services=services, instance=result.instance,
+                 iam_pat=pat_path.read_text().strip(), acme=acme, other=other, user=user, machine=machine,
+                 other_user=other_user, owner=owner, weak=weak, other_owner=other_owner)
 
 
 def error_of(response: httpx.Response) -> tuple[int, int, str]:
