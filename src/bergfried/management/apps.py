@@ -30,7 +30,7 @@ from bergfried.domain.apps import (
 )
 from bergfried.domain.common import ObjectDetails
 from bergfried.domain.projects import Project
-from bergfried.errors import InvalidArgument, NotFound, PreconditionFailed
+from bergfried.errors import AlreadyExists, InvalidArgument, NotFound, PreconditionFailed
 from bergfried.management.projects import no_changes, project_of
 from bergfried.store import app_keys, apps
 from bergfried.store.credentials import NO_EXPIRY
@@ -61,7 +61,15 @@ def _new_secret(hasher: SecretHasher, wanted: bool) -> tuple[str | None, str | N
     return secret, hasher.hash(secret)
 
 
+async def _name_is_free(conn: AsyncConnection, project_id: str, name: str) -> None:
+    """An app name is unique within its project (ZITADEL's `NewAddApplicationUniqueConstraint`)."""
+    if await apps.find_by_name(conn, project_id, name.strip()) is not None:
+        raise AlreadyExists("Errors.Project.App.AlreadyExists", "Application already exists",
+                            error_id="COMMAND-2n8vs")
+
+
 async def add_oidc_app(tx: Tx, hasher: SecretHasher, project: Project, name: str, config: OIDCConfig) -> AddedApp:
+    await _name_is_free(tx.conn, project.id, name)
     secret, secret_hash = _new_secret(hasher, needs_secret(config))
     app, details = await apps.add_oidc(tx, project, name, config, secret_hash=secret_hash)
     return AddedApp(app, details, secret, compliance(config))
@@ -69,6 +77,7 @@ async def add_oidc_app(tx: Tx, hasher: SecretHasher, project: Project, name: str
 
 async def add_api_app(tx: Tx, hasher: SecretHasher, project: Project, name: str,
                       method: ApiAuthMethodType) -> AddedApp:
+    await _name_is_free(tx.conn, project.id, name)
     secret, secret_hash = _new_secret(hasher, method == ApiAuthMethodType.BASIC)
     app, details = await apps.add_api(tx, project, name, method, secret_hash=secret_hash)
     return AddedApp(app, details, secret, Compliance(none_compliant=False))
@@ -79,6 +88,7 @@ async def change_app_name(tx: Tx, org_id: str, project_id: str, app_id: str, nam
     name = validate_app_name(name)
     if name == app.name:
         raise no_changes("COMMAND-2m8vx")
+    await _name_is_free(tx.conn, app.project_id, name)
     return await apps.change(tx, app, "project.application.changed", {"name": name}, name=name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -66,3 +67,8 @@ async def remove(tx: Tx, app: Application, key_id: str) -> ObjectDetails:
     sequence = await tx.event("project", app.project_id, "project.application.key.removed",
                               {"appId": app.id, "keyId": key_id}, resource_owner=app.org_id)
     return changed(tx, sequence, app.org_id)
+
+
+async def get_row(conn: AsyncConnection, app_id: str, key_id: str) -> Any:
+    """One key of the app with its details (for GetAppKey), or None."""
+    return (await conn.execute(sa.select(AK).where(AK.c.id == key_id, AK.c.app_id == app_id))).first()

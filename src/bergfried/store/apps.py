@@ -165,3 +165,25 @@ async def remove(tx: Tx, app: Application) -> ObjectDetails:
                               resource_owner=app.org_id)
     await tx.conn.execute(A.delete().where(A.c.id == app.id))
     return changed(tx, sequence, app.org_id)
+
+
+async def change(tx: Tx, app: Application, event_type: str, payload: dict[str, Any] | None = None,
+                 **values: Any) -> ObjectDetails:
+    """Rename, deactivate/reactivate or change the API config: one event, one row update."""
+    sequence = await tx.event("project", app.project_id, event_type, {"appId": app.id, **(payload or {})},
+                              resource_owner=app.org_id)
+    await touch(tx, A, A.c.id == app.id, sequence, **values)
+    return changed(tx, sequence, app.org_id)
+
+
+def from_row(row: Any) -> Application:
+    return _app(row)
+
+
+def search(project_id: str) -> sa.Select[Any]:
+    """The apps of a project, for the API's list (rows carry their details)."""
+    return sa.select(A).where(A.c.project_id == project_id)
+
+
+async def get_row(conn: AsyncConnection, app_id: str) -> Any:
+    return (await conn.execute(sa.select(A).where(A.c.id == app_id))).first()
