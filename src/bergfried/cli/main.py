@@ -1,5 +1,5 @@
-"""`bergfried start | migrate | keys rotate | claims explain | version`. Errors print one line on stderr
-and exit non-zero; a traceback never reaches the terminal."""
+"""`bergfried start | migrate | apply | keys rotate | claims explain | users metadata | version`.
+Errors print one line on stderr and exit non-zero; a traceback never reaches the terminal."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from bergfried import __version__, logs
+from bergfried.cli import apply as apply_cli
 from bergfried.cli import claims as claims_cli
+from bergfried.cli import users as users_cli
 from bergfried.errors import BergfriedError, ConfigError
 from bergfried.keys.generate import Algorithm
 from bergfried.settings import Settings, load_settings, worker_environment
@@ -138,6 +140,8 @@ def migrate(database_url: DatabaseOption = None, config: ConfigOption = None) ->
 keys_app = typer.Typer(no_args_is_help=True, help="Signing keys: rotate.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(claims_cli.app, name="claims")
+app.add_typer(users_cli.app, name="users")
+app.command("apply")(apply_cli.apply_command)
 
 
 @keys_app.command("rotate")

@@ -1,0 +1,130 @@
+"""Desired (the file) against current (the database) → the list of actions, in an order where
+each step finds what it needs: organizations, projects, roles, applications, users, metadata,
+grants; deletions (`--prune` only) last.
+
+Deletion is limited to what sits under a declared object and is listed in the file: roles and
+applications of a declared project whose `roles:` / `applications:` list is given, metadata
+keys and grants of a declared user whose `metadata:` / `grants:` is given. Organizations,
+projects and users are never deleted by apply (the default organization holds the instance's own
+project and admins).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bergfried.apply import plan_apps, plan_users
+from bergfried.apply.actions import Action, Context, Kind, camel, diff
+from bergfried.apply.current import OrgNow, ProjectNow
+from bergfried.apply.schema import OrgSpec, ProjectSpec, RoleSpec, World
+from bergfried.domain.orgs import generated_org_domain
+from bergfried.domain.projects import ProjectRole
+from bergfried.management import projects as project_commands
+from bergfried.store import orgs
+
+
+@dataclass(slots=True)
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    deletions: list[Action] = field(default_factory=list)
+    roles_after: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (org key, project) → keys
+
+    def all(self) -> list[Action]:
+        return self.actions + self.deletions
+
+
+def _flags(spec: ProjectSpec) -> dict[str, Any]:
+    return {"project_role_assertion": spec.project_role_assertion, "project_role_check": spec.project_role_check,
+            "has_project_check": spec.has_project_check, "private_labeling_setting": spec.private_labeling_setting}
+
+
+def _org(plan: Plan, spec: OrgSpec, at: str, now: OrgNow | None) -> None:
+    key = spec.name.strip().lower()
+
+    async def create(ctx: Context) -> None:
+        org, _ = await orgs.create(ctx.tx, spec.name, generated_org_domain(spec.name, ctx.instance.domain))
+        ctx.orgs[key] = org.id
+
+    if now is None:
+        plan.actions.append(Action(Kind.CREATE, "organization", spec.name, at, create))
+    for name, project_now in (now.projects if now else {}).items():
+        plan.roles_after[(key, name)] = set(project_now.roles)
+
+
+def _project(plan: Plan, org: OrgSpec, spec: ProjectSpec, at: str, now: ProjectNow | None, prune: bool) -> None:
+    target = f"{org.name}/{spec.name}"
+
+    async def create(ctx: Context) -> None:
+        project, _ = await project_commands.add_project(ctx.tx, ctx.org_id(org.name), spec.name, **_flags(spec))
+        ctx.projects[(org.name.strip().lower(), spec.name)] = project
+
+    async def change(ctx: Context) -> None:
+        project = ctx.project(org.name, spec.name)
+        await project_commands.change_project(ctx.tx, project.org_id, project.id, spec.name, **_flags(spec))
+
+    if now is None:
+        plan.actions.append(Action(Kind.CREATE, "project", target, at, create))
+    else:
+        changes = diff({camel(name): (getattr(now.project, name), value) for name, value in _flags(spec).items()})
+        if changes:
+            plan.actions.append(Action(Kind.CHANGE, "project", target, at, change, changes))
+    _roles(plan, org, spec, at, now, prune)
+    plan_apps.plan(plan.actions, plan.deletions, org, spec, at, now, prune)
+
+
+def _roles(plan: Plan, org: OrgSpec, project: ProjectSpec, at: str, now: ProjectNow | None, prune: bool) -> None:
+    current = now.roles if now else {}
+    after = set(current)
+    for i, role in enumerate(project.roles or ()):
+        after.add(role.key)
+        _role(plan, org, project, role, f"{at}.roles[{i}]", current.get(role.key))
+    if prune and project.roles is not None:
+        declared = {r.key for r in project.roles}
+        for key in sorted(set(current) - declared):
+            after.discard(key)
+            plan.deletions.append(_remove_role(org, project, key, f"{at}.roles"))
+    plan.roles_after[(org.name.strip().lower(), project.name)] = after
+
+
+def _role(plan: Plan, org: OrgSpec, project: ProjectSpec, role: RoleSpec, at: str, now: ProjectRole | None) -> None:
+    target = f"{org.name}/{project.name}/{role.key}"
+
+    async def create(ctx: Context) -> None:
+        found = ctx.project(org.name, project.name)
+        await project_commands.bulk_add_project_roles(ctx.tx, found.org_id, found.id,
+                                                      [(role.key, role.display_name, role.group)])
+
+    async def change(ctx: Context) -> None:
+        found = ctx.project(org.name, project.name)
+        await project_commands.change_project_role(ctx.tx, found.org_id, found.id, role.key, role.display_name,
+                                                   role.group)
+
+    if now is None:
+        plan.actions.append(Action(Kind.CREATE, "role", target, at, create))
+        return
+    changes = diff({"displayName": (now.display_name, role.display_name), "group": (now.group, role.group)})
+    if changes:
+        plan.actions.append(Action(Kind.CHANGE, "role", target, at, change, changes))
+
+
+def _remove_role(org: OrgSpec, project: ProjectSpec, key: str, at: str) -> Action:
+    async def remove(ctx: Context) -> None:
+        found = ctx.project(org.name, project.name)
+        await project_commands.remove_project_role(ctx.tx, found.org_id, found.id, key)
+
+    return Action(Kind.DELETE, "role", f"{org.name}/{project.name}/{key}", at, remove)
+
+
+def plan(world: World, current: dict[str, OrgNow], *, prune: bool) -> list[Action]:
+    result = Plan()
+    for i, org in enumerate(world.orgs):
+        now = current.get(org.name.strip().lower())
+        _org(result, org, f"orgs[{i}]", now)
+        for j, project in enumerate(org.projects):
+            _project(result, org, project, f"orgs[{i}].projects[{j}]", now.projects.get(project.name) if now else None,
+                     prune)
+    for i, org in enumerate(world.orgs):
+        now = current.get(org.name.strip().lower())
+        plan_users.plan(result.actions, result.deletions, org, f"orgs[{i}]", now, result.roles_after, prune)
+    return result.all()
