@@ -129,3 +129,58 @@ async def list_user_grants(conn: AsyncConnection, *, user_id: str | None = None,
     if project_id:
         query = query.where(UG.c.project_id == project_id)
     return [_user_grant(row) for row in await conn.execute(query.order_by(UG.c.id))]
+
+
+async def set_user_grant_state(tx: Tx, grant: UserGrant, state: UserGrantState) -> ObjectDetails:
+    event = "user.grant.deactivated" if state == UserGrantState.INACTIVE else "user.grant.reactivated"
+    sequence = await tx.event("usergrant", grant.id, event, resource_owner=grant.org_id)
+    await touch(tx, UG, UG.c.id == grant.id, sequence, state=state)
+    return changed(tx, sequence, grant.org_id)
+
+
+async def find_project_grant(conn: AsyncConnection, project_id: str, granted_org_id: str) -> ProjectGrant | None:
+    """The grant of a project to one organization (at most one: unique constraint)."""
+    row = (await conn.execute(sa.select(PG).where(PG.c.project_id == project_id,
+                                                  PG.c.granted_org_id == granted_org_id))).first()
+    return _project_grant(row) if row else None
+
+
+async def change_project_grant(tx: Tx, grant: ProjectGrant, role_keys: list[str]) -> ObjectDetails:
+    """New role keys for a project grant; keys taken away also leave the user grants made through
+    it (ZITADEL's `user.grant.cascade.changed`)."""
+    roles = [r.key for r in await project_store.list_roles(tx.conn, grant.project_id)]
+    keys = check_role_keys(role_keys, roles)
+    sequence = await tx.event("project", grant.project_id, "project.grant.changed",
+                              {"grantId": grant.id, "roleKeys": list(keys)}, resource_owner=grant.org_id)
+    await touch(tx, PG, PG.c.id == grant.id, sequence, role_keys=list(keys))
+    rows = await tx.conn.execute(sa.select(UG.c.id, UG.c.role_keys).where(UG.c.project_grant_id == grant.id))
+    for row in rows.all():
+        kept = [k for k in row.role_keys if k in keys]
+        if kept != list(row.role_keys):
+            seq = await tx.event("usergrant", row.id, "user.grant.cascade.changed", {"roleKeys": kept},
+                                 resource_owner=grant.granted_org_id)
+            await touch(tx, UG, UG.c.id == row.id, seq, role_keys=kept)
+    return changed(tx, sequence, grant.org_id)
+
+
+async def set_project_grant_state(tx: Tx, grant: ProjectGrant, state: ProjectGrantState) -> ObjectDetails:
+    event = "project.grant.deactivated" if state == ProjectGrantState.INACTIVE else "project.grant.reactivated"
+    sequence = await tx.event("project", grant.project_id, event, {"grantId": grant.id}, resource_owner=grant.org_id)
+    await touch(tx, PG, PG.c.id == grant.id, sequence, state=state)
+    return changed(tx, sequence, grant.org_id)
+
+
+async def remove_project_grant(tx: Tx, grant: ProjectGrant) -> ObjectDetails:
+    """The user grants made through it and its members go with it."""
+    sequence = await tx.event("project", grant.project_id, "project.grant.removed", {"grantId": grant.id},
+                              resource_owner=grant.org_id)
+    await tx.conn.execute(UG.delete().where(UG.c.project_grant_id == grant.id))
+    await tx.conn.execute(t.members.delete().where(t.members.c.level == "project_grant",
+                                                   t.members.c.object_id == grant.id))
+    await tx.conn.execute(PG.delete().where(PG.c.id == grant.id))
+    return changed(tx, sequence, grant.org_id)
+
+
+async def find_user_grant(conn: AsyncConnection, grant_id: str) -> UserGrant | None:
+    row = (await conn.execute(sa.select(UG).where(UG.c.id == grant_id))).first()
+    return _user_grant(row) if row else None
