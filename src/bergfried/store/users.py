@@ -264,3 +264,15 @@ async def details(conn: AsyncConnection, user_id: str) -> tuple[datetime, dateti
     row = (await conn.execute(sa.select(t.users.c.created_at, t.users.c.changed_at, t.users.c.sequence)
                               .where(t.users.c.id == user_id))).one()
     return row.created_at, row.changed_at, int(row.sequence)
+
+
+async def change(tx: Tx, user: User, event_type: str, payload: dict[str, Any], **values: Any) -> ObjectDetails:
+    """One change of a user's columns with its event (profile, e-mail, phone, user name, machine)."""
+    sequence = await tx.event(AGGREGATE, user.id, event_type, payload, resource_owner=user.org_id)
+    if "username" in values:
+        values["username_lower"] = values["username"].lower()
+    if "email" in values:
+        values["email_lower"] = values["email"].lower()
+    async with unique(tx, *_TAKEN):
+        await touch(tx, t.users, t.users.c.id == user.id, sequence, **values)
+    return changed(tx, sequence, user.org_id)
