@@ -23,6 +23,8 @@ from bergfried.domain.projects import ProjectRole
 from bergfried.management import projects as project_commands
 from bergfried.store import orgs
 
+_DELETION_ORDER = ("grant", "metadata", "application", "role")
+
 
 @dataclass(slots=True)
 class Plan:
@@ -31,7 +33,8 @@ class Plan:
     roles_after: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (org key, project) → keys
 
     def all(self) -> list[Action]:
-        return self.actions + self.deletions
+        """Deletions children first: grants and metadata, then applications, then roles."""
+        return self.actions + sorted(self.deletions, key=lambda a: _DELETION_ORDER.index(a.what))
 
 
 def _flags(spec: ProjectSpec) -> dict[str, Any]:

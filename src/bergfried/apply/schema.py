@@ -185,10 +185,11 @@ def _message(error: Any) -> str:
     return f"{_path(loc)}: {msg}"
 
 
-def _duplicates(items: Iterable[tuple[str, str]], what: str) -> None:
+def _duplicates(items: Iterable[tuple[str, str]], what: str, *, fold: bool = False) -> None:
+    """`fold`: the database compares these keys regardless of case (organization and user names)."""
     seen: set[str] = set()
     for path, key in items:
-        folded = key.lower() if what == "user name" else key
+        folded = key.strip().lower() if fold else key
         if folded in seen:
             raise ConfigError(f"{path}: duplicate {what} {key!r}")
         seen.add(folded)
@@ -196,10 +197,12 @@ def _duplicates(items: Iterable[tuple[str, str]], what: str) -> None:
 
 def _check_unique(world: World) -> None:
     """Natural keys must be unique where they match objects: one declaration, one object."""
-    _duplicates(((f"orgs[{i}].name", o.name) for i, o in enumerate(world.orgs)), "organization name")
+    _duplicates(((f"orgs[{i}].name", o.name) for i, o in enumerate(world.orgs)), "organization name",
+                fold=True)
     for i, org in enumerate(world.orgs):
         _duplicates(((f"orgs[{i}].projects[{j}].name", p.name) for j, p in enumerate(org.projects)), "project name")
-        _duplicates(((f"orgs[{i}].users[{j}].userName", u.user_name) for j, u in enumerate(org.users)), "user name")
+        _duplicates(((f"orgs[{i}].users[{j}].userName", u.user_name) for j, u in enumerate(org.users)), "user name",
+                    fold=True)
         for j, project in enumerate(org.projects):
             at = f"orgs[{i}].projects[{j}]"
             _duplicates(((f"{at}.roles[{k}].key", r.key) for k, r in enumerate(project.roles or ())), "role key")
