@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+V2_PREFIX = "V2_"  # ZITADEL's `IDPrefixV2` (internal/command/auth_request.go)
+
 
 @dataclass(frozen=True, slots=True)
 class AuthRequest:
@@ -41,6 +43,14 @@ class AuthRequest:
     error: str | None = None
     error_description: str | None = None
     consumed_at: datetime | None = None
+    # `V2_` requests: the service user of the custom login UI they are bound to, if the
+    # authorize call named one (`x-zitadel-login-client`, spec/api-v2.md §5)
+    login_client: str | None = None
+
+    @property
+    def is_v2(self) -> bool:
+        """Handled by a custom login UI through the v2 OIDC service, not by the hosted login."""
+        return self.id.startswith(V2_PREFIX)
 
     @property
     def done(self) -> bool:

@@ -26,6 +26,7 @@ def _request(row: Any) -> AuthRequest:
         user_agent_id=row.user_agent_id, session_id=row.session_id, user_id=row.user_id, auth_time=row.auth_time,
         amr=tuple(row.amr or ()),
         error=row.error, error_description=row.error_description, consumed_at=row.consumed_at,
+        login_client=row.login_client,
     )
 
 
@@ -37,6 +38,7 @@ async def create(tx: Tx, request: AuthRequest) -> None:
         code_challenge_method=request.code_challenge_method, prompt=list(request.prompt), max_age=request.max_age,
         login_hint=request.login_hint, ui_locales=list(request.ui_locales), hint_user_id=request.hint_user_id,
         user_agent_id=request.user_agent_id, created_at=request.created_at, expires_at=request.expires_at,
+        login_client=request.login_client,
     ))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from bergfried.login import agent
 from bergfried.logs import get
 from bergfried.oidc import authorize as authz
 from bergfried.oidc import callback as cb
+from bergfried.oidc import login_v2
 from bergfried.oidc.token import token as token_endpoint
 from bergfried.services import Services
 from bergfried.store import apps as app_store
@@ -105,19 +107,25 @@ async def authorize(request: Request) -> Response:
             return error_page(exc.description)
         role_keys = [role.key for role in await project_store.list_roles(conn, app.project_id)]
         project = await project_store.find(conn, app.project_id)
+    try:
+        login_client = login_v2.login_client(request.headers.get(login_v2.LOGIN_CLIENT_HEADER))
+    except OAuthError as exc:
+        return error_page(exc.description)
+    v2 = login_v2.uses_login_v2(app, login_client)
     mode = authz.response_mode_for(params)
     try:
         hint_user_id = await _hint_user(services, params.get("id_token_hint"))
         async with services.store.write() as tx:
-            validated = authz.validate(app, redirect_uri, params, request_id=tx.new_id(), now=tx.now,
-                                       role_keys=role_keys, hint_user_id=hint_user_id,
+            validated = authz.validate(app, redirect_uri, params, request_id=login_v2.request_id(tx.new_id(), v2=v2),
+                                       now=tx.now, role_keys=role_keys, hint_user_id=hint_user_id,
                                        project_role_assertion=project is not None and project.project_role_assertion)
-            await auth_requests.create(tx, validated.request)
+            await auth_requests.create(tx, replace(validated.request, login_client=login_client))
     except OAuthError as exc:
         state = params.get("state")
         return redirect_to_client(redirect_uri, authz.redirect_error(exc, state, services.settings.issuer), mode)
-    return RedirectResponse(f"{LOGIN_PATH}?{urlencode({'authRequestID': validated.request.id})}", status_code=302,
-                            headers={"cache-control": "no-store"})
+    target = (login_v2.login_url(app, validated.request.id) if v2
+              else f"{LOGIN_PATH}?{urlencode({'authRequestID': validated.request.id})}")
+    return RedirectResponse(target, status_code=302, headers={"cache-control": "no-store"})
 
 
 async def authorize_callback(request: Request) -> Response:
