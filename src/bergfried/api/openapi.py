@@ -62,7 +62,7 @@ def _operation(endpoint: Endpoint, mapping: dict[Any, Any],
                        "description": "The organization the call acts on (default: the caller's own).",
                        "schema": {"type": "string"}})
     responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": {"application/json": {
+        str(endpoint.status): {"description": "OK", "content": {"application/json": {
             "schema": mapping[(endpoint.response, "serialization")]}}},
     }
     for status, text in ERRORS.items():

@@ -69,6 +69,7 @@ class Endpoint:
     tag: str
     summary: str
     check_field: str | None = None  # request attribute compared with a project/grant membership
+    status: int = 200  # `http_response.success_code` (CreateSession answers 201)
 
     @property
     def path_params(self) -> list[str]:
@@ -97,7 +98,7 @@ class Resource:
         self.base = base
 
     def _register(self, method: str, path: str, rpc: str, permission: str, check_field: str | None,
-                  summary: str) -> Callable[[Handler], Handler]:
+                  summary: str, status: int = 200) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
             hints = get_type_hints(handler)
             request, response = hints["req"], hints["return"]
@@ -105,6 +106,7 @@ class Resource:
                 method=method, path=self.base + path, rpc=rpc, permission=permission, handler=handler,
                 request=request, response=response, tag=self.tag,
                 summary=summary or (handler.__doc__ or rpc).strip().splitlines()[0], check_field=check_field,
+                status=status,
             ))
             return handler
         return decorate
@@ -114,8 +116,12 @@ class Resource:
         return self._register("GET", path, rpc, permission, check_field, summary)
 
     def post(self, path: str, rpc: str, *, permission: str, check_field: str | None = None,
-             summary: str = "") -> Callable[[Handler], Handler]:
-        return self._register("POST", path, rpc, permission, check_field, summary)
+             summary: str = "", status: int = 200) -> Callable[[Handler], Handler]:
+        return self._register("POST", path, rpc, permission, check_field, summary, status)
+
+    def patch(self, path: str, rpc: str, *, permission: str, check_field: str | None = None,
+              summary: str = "") -> Callable[[Handler], Handler]:
+        return self._register("PATCH", path, rpc, permission, check_field, summary)
 
     def put(self, path: str, rpc: str, *, permission: str, check_field: str | None = None,
             summary: str = "") -> Callable[[Handler], Handler]:

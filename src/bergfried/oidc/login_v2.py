@@ -50,3 +50,16 @@ def login_url(app: Application, auth_request_id: str) -> str:
     base = app.oidc.login_v2_base_uri if app.oidc is not None else None
     target = base.rstrip("/") + "/login" if base else DEFAULT_LOGIN_URL_V2
     return f"{target}?{urlencode({'authRequest': auth_request_id})}"
+
+
+# CreateCallback `error.error` → the OAuth error code the client receives
+# (`internal/api/grpc/oidc/v2/oidc.go` `errorReasonToOIDC`); unknown reasons are server_error.
+ERROR_REASONS: dict[str, str] = {
+    f"ERROR_REASON_{code.upper()}": code for code in (
+        "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type", "invalid_scope",
+        "interaction_required", "login_required", "account_selection_required", "consent_required",
+        "invalid_request_uri", "invalid_request_object", "request_not_supported", "request_uri_not_supported",
+        "registration_not_supported",
+    )
+} | {"ERROR_REASON_TEMPORARY_UNAVAILABLE": "temporarily_unavailable", "ERROR_REASON_UNSPECIFIED": "server_error",
+     "ERROR_REASON_SERVER_ERROR": "server_error"}

@@ -32,7 +32,7 @@ def _route(endpoint: registry.Endpoint) -> Endpoint:
             query=dict(request.query_params),
             path={k: str(v) for k, v in request.path_params.items()},
         )
-        return json_response(result)
+        return json_response(result, endpoint.status)
 
     handle.__name__ = endpoint.rpc
     return handle

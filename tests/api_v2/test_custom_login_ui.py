@@ -1,0 +1,103 @@
+"""A custom login UI end to end, with plain HTTP through the ASGI app (spec/api-v2.md §5): authorize
+→ the UI's URL with `authRequest=V2_…` → GetAuthRequest → CreateSession with user and password
+checks → CreateCallback → the client's redirect URI with a code → token → ID token with the
+session's `sid` and `amr` → userinfo."""
+
+from __future__ import annotations
+
+import pytest
+
+from bergfried.domain.apps import Application
+from tests.api_v2.conftest import LOGIN_UI, V2, claims_of, error_of, query_of
+
+
+async def _login_through_ui(v2: V2, location: str) -> tuple[str, str]:
+    """What the UI does with `authRequest`: read it, authenticate, create the callback. Returns
+    the session id and the callback URL."""
+    request_id = query_of(location)["authRequest"]
+    got = await v2.call("GET", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat)
+    assert got.status_code == 200, got.text
+    assert got.json()["authRequest"]["clientId"] == v2.app.client_id or v2.app_v2.client_id
+    session_id, token = await v2.session()
+    callback = await v2.call("POST", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat,
+                             json={"session": {"sessionId": session_id, "sessionToken": token}})
+    assert callback.status_code == 200, callback.text
+    return session_id, callback.json()["callbackUrl"]
+
+
+async def _redeem(v2: V2, app: Application, callback_url: str, session_id: str) -> None:
+    assert callback_url.startswith("https://app.example.com/cb?")
+    answer = query_of(callback_url)
+    assert answer["state"] == "st4te"
+    assert answer["iss"] == v2.w.services.settings.issuer
+    token = await v2.w.client.post("/oauth/v2/token", data={
+        "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": "https://app.example.com/cb",
+    }, auth=(app.client_id, v2.secret))
+    assert token.status_code == 200, token.text
+    claims = claims_of(token.json()["id_token"])
+    assert claims["sub"] == v2.alice.id
+    assert claims["sid"] == session_id
+    assert claims["amr"] == ["pwd"]
+    assert isinstance(claims["auth_time"], int)
+    userinfo = await v2.w.client.get("/oidc/v1/userinfo",
+                                     headers={"authorization": f"Bearer {token.json()['access_token']}"})
+    assert userinfo.status_code == 200
+    assert userinfo.json()["sub"] == v2.alice.id
+    assert userinfo.json()["given_name"] == "Alice"
+
+
+@pytest.mark.rule("spec/api-v2.md §5: x-zitadel-login-client → V2_ request, the UI authenticates and calls back")
+async def test_login_client_header_hands_the_login_to_the_ui_and_the_client_gets_a_code(v2: V2) -> None:
+    location = await v2.authorize(v2.app, header=True)
+    assert location.startswith("/ui/v2/login/login?authRequest=V2_")  # the app has no login v2 base URI
+    session_id, callback_url = await _login_through_ui(v2, location)
+    await _redeem(v2, v2.app, callback_url, session_id)
+    again = await v2.w.client.post("/oauth/v2/token", data={
+        "grant_type": "authorization_code", "code": query_of(callback_url)["code"],
+        "redirect_uri": "https://app.example.com/cb"}, auth=(v2.app.client_id, v2.secret))
+    assert again.json()["error"] == "invalid_grant"  # the code is single use, as any code
+
+
+@pytest.mark.rule("spec/api-v2.md §5: an app whose login version is v2 goes to <baseUri>/login?authRequest=V2_…")
+async def test_app_with_login_v2_goes_to_its_base_uri_without_the_header(v2: V2) -> None:
+    location = await v2.authorize(v2.app_v2)
+    assert location.startswith(f"{LOGIN_UI}/login?authRequest=V2_")
+    session_id, callback_url = await _login_through_ui(v2, location)
+    await _redeem(v2, v2.app_v2, callback_url, session_id)
+
+
+@pytest.mark.rule("spec/api-v2.md §5: without the header, a login v1 app still goes to the hosted login")
+async def test_login_v1_app_without_header_goes_to_the_hosted_login(v2: V2) -> None:
+    location = await v2.authorize(v2.app)
+    assert location.startswith("/ui/login/login?authRequestID=")
+    assert "V2_" not in location
+
+
+async def test_the_hosted_callback_never_answers_a_v2_request(v2: V2) -> None:
+    request_id = query_of(await v2.authorize(v2.app, header=True))["authRequest"]
+    response = await v2.w.client.get("/oauth/v2/authorize/callback", params={"id": request_id})
+    assert response.status_code == 400
+    assert "login UI" in response.text
+
+
+async def test_a_malformed_login_client_header_is_an_error_page(v2: V2) -> None:
+    response = await v2.w.client.get("/oauth/v2/authorize", params={
+        "client_id": v2.app.client_id, "redirect_uri": "https://app.example.com/cb", "response_type": "code",
+        "scope": "openid"}, headers={"x-zitadel-login-client": "x" * 40})
+    assert response.status_code == 400
+    assert "x-zitadel-login-client" in response.text
+
+
+@pytest.mark.rule("spec/api-v2.md §4: CreateCallback error → callbackUrl with error=access_denied and state")
+async def test_the_ui_can_end_the_request_with_an_error(v2: V2) -> None:
+    request_id = query_of(await v2.authorize(v2.app_v2))["authRequest"]
+    response = await v2.call("POST", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat, json={
+        "error": {"error": "ERROR_REASON_ACCESS_DENIED", "errorDescription": "the user cancelled"}})
+    assert response.status_code == 200
+    answer = query_of(response.json()["callbackUrl"])
+    assert answer["error"] == "access_denied"
+    assert answer["error_description"] == "the user cancelled"
+    assert answer["state"] == "st4te"
+    second = await v2.call("POST", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat, json={
+        "error": {"error": "ERROR_REASON_ACCESS_DENIED"}})
+    assert error_of(second)[:2] == (400, 9)
