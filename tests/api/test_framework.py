@@ -40,10 +40,10 @@ async def test_missing_authorization_is_401_auth_header_missing(world: World) ->
 
 
 @pytest.mark.rule("spec/management-api.md §2: unknown token → UNAUTHENTICATED `Errors.Token.Invalid (AUTH-7fs1e)`")
-@pytest.mark.parametrize("header", ["Bearer nope", "Basic abc", "Bearer ", "Bearer a b"])
-async def test_unknown_token_is_401_token_invalid(world: World, header: str) -> None:
-    response = await world.call("GET", MY_ORG, headers={"authorization": header})
-    assert error_of(response) == (401, 16, "Errors.Token.Invalid (AUTH-7fs1e)")
+async def test_unknown_token_is_401_token_invalid(world: World) -> None:
+    for header in ["Bearer nope", "Basic abc", "Bearer ", "Bearer a b"]:
+        response = await world.call("GET", MY_ORG, headers={"authorization": header})
+        assert error_of(response) == (401, 16, "Errors.Token.Invalid (AUTH-7fs1e)"), header
 
 
 @pytest.mark.rule("spec/management-api.md §2: access tokens need the ZITADEL project in `aud`")
