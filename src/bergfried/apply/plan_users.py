@@ -28,17 +28,22 @@ RolesAfter = Mapping[tuple[str, str], set[str]]
 
 
 def password_of(spec: HumanSpec, at: str, base_dir: Path, environ: Mapping[str, str]) -> str:
+    """The initial password ("" for none). An empty file or variable is an error, not "no password"."""
     if spec.password_file is not None:
         path = spec.password_file if spec.password_file.is_absolute() else base_dir / spec.password_file
         try:
-            return path.read_text(encoding="utf-8").rstrip("\r\n")
+            value = path.read_text(encoding="utf-8").rstrip("\r\n")
         except OSError as exc:
             raise ConfigError(f"{at}.passwordFile: cannot read {path}: {exc.strerror}") from None
-    if spec.password_env is not None:
-        if spec.password_env not in environ:
-            raise ConfigError(f"{at}.passwordEnv: the environment variable {spec.password_env} is not set")
-        return environ[spec.password_env]
-    return spec.password or ""
+        where = f"{at}.passwordFile: {path} is empty"
+    elif spec.password_env is not None:
+        value = environ.get(spec.password_env, "")
+        where = f"{at}.passwordEnv: the environment variable {spec.password_env} is not set or empty"
+    else:
+        return spec.password or ""
+    if not value:
+        raise ConfigError(where)
+    return value
 
 
 def _profile(spec: HumanSpec) -> Profile:
