@@ -6,12 +6,29 @@ import base64
 
 import pytest
 
+from bergfried.store import metadata, orgs
 from tests.api.conftest import World, error_of
-from tests.factories import events_after, latest_sequence
+from tests.factories import events_after, latest_sequence, make_user
 
 
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.rule("seed 000: add metadata to a user, as the guide's curl does (no org header: the user is in "
+                  "the PAT's own organization)")
+async def test_seed_guide_metadata_curl_without_org_header(world: World) -> None:
+    async with world.services.store.read() as conn:
+        default_org = await orgs.get(conn, world.instance.default_org_id)
+    user = await make_user(world.services.store, default_org, "guide.user", password=None)
+    response = await world.client.post(
+        f"/management/v1/users/{user.id}/metadata/contract", content=b'{"value": "MTIzNA=="}',
+        headers={"Content-Type": "application/json", "Accept": "application/json",
+                 "Authorization": f"Bearer {world.iam_pat}"})
+    assert response.status_code == 200
+    assert response.json()["details"]["resourceOwner"] == default_org.id
+    async with world.services.store.read() as conn:
+        assert await metadata.get_one(conn, user.id, "contract") == b"1234"
 
 
 @pytest.mark.rule("seed 000: add metadata to a user; spec/management-api.md §5.3 SetUserMetadata")
