@@ -271,3 +271,35 @@ async def test_an_api_app_switched_to_basic_gets_a_secret(started: Services, tmp
     ]
     assert [s.target for s in outcome.secrets] == ["ACME/shop/backend"]
     assert (await apply_text(started, WORLD, tmp_path)).actions == []
+
+
+USERS_CHANGED = WORLD.replace("profile: {firstName: Alice, lastName: Liddell}",
+                              "profile: {firstName: Alice, lastName: Hargreaves, nickName: Al}").replace(
+    "email: {email: alice@example.com, isEmailVerified: true}",
+    "email: {email: alice@wonderland.example, isEmailVerified: true}").replace(
+    "machine: {name: Robot}", "machine: {name: Robot, description: builds things}")
+
+
+async def test_users_are_changed_through_the_management_rules(started: Services, tmp_path: Path) -> None:
+    await apply_text(started, WORLD, tmp_path)
+    plan = rendered(await apply_text(started, USERS_CHANGED, tmp_path))
+    assert plan == [
+        "~ change user ACME/alice: profile.lastName: 'Liddell' → 'Hargreaves'; profile.nickName: '' → 'Al'",
+        "~ change user ACME/alice: email.email: 'alice@example.com' → 'alice@wonderland.example'",
+        "~ change user ACME/robot: description: '' → 'builds things'",
+    ]
+    user = await alice(started)
+    assert (user.profile.last_name, user.profile.nick_name) == ("Hargreaves", "Al")
+    assert (user.email, user.is_email_verified) == ("alice@wonderland.example", True)
+    assert verify_password(user.password_hash, "Password1!")  # the initial password is not reset
+    assert (await apply_text(started, USERS_CHANGED, tmp_path)).actions == []
+
+
+async def test_a_user_of_another_type_is_an_error(started: Services, tmp_path: Path) -> None:
+    await apply_text(started, WORLD, tmp_path)
+    human_robot = WORLD.replace("machine: {name: Robot}",
+                                "human: {profile: {firstName: R, lastName: B}, email: {email: r@example.com}}")
+    with pytest.raises(ConfigError) as caught:
+        await apply_text(started, human_robot, tmp_path, dry_run=True)
+    assert str(caught.value) == ("world.yaml: orgs[0].users[1]: user 'robot' exists as a machine user; "
+                                 "apply cannot change its type")

@@ -1,7 +1,8 @@
 """Users of a declared organization, their metadata and their user grants.
 
-A user is created with the management API's rules (`management.users`: password policy,
-argon2id, ACTIVE with a password or a verified e-mail). Its password is an initial one, read
+A user is created and changed with the management API's rules (`management.users`: password
+policy, argon2id, ACTIVE with a password or a verified e-mail; `management.user_profile`: one
+call each for profile, e-mail and phone, or the machine's data). Its password is an initial one, read
 from the file, a file beside it (`passwordFile`) or the environment (`passwordEnv`) only when the
 user is created. Metadata values are UTF-8 text. Grants are direct grants on projects of the
 user's own organization.
@@ -13,16 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bergfried.apply.actions import Action, Context, Kind, diff
+from bergfried.apply.actions import Action, Context, Kind, camel, diff
 from bergfried.apply.current import OrgNow, UserNow
-from bergfried.apply.schema import HumanSpec, MachineSpec, OrgSpec, UserGrantSpec, UserSpec
+from bergfried.apply.schema import HumanSpec, OrgSpec, UserGrantSpec, UserSpec
 from bergfried.domain.grants import UserGrant
 from bergfried.domain.metadata import Metadata
-from bergfried.domain.users import HumanUser, MachineUser, Profile
+from bergfried.domain.users import HumanUser, MachineUser, Profile, User
 from bergfried.errors import ConfigError
-from bergfried.management import user_metadata
+from bergfried.management import grants as grant_commands
+from bergfried.management import user_metadata, user_profile
 from bergfried.management import users as user_commands
-from bergfried.store import grants
 
 RolesAfter = Mapping[tuple[str, str], set[str]]
 
@@ -65,7 +66,7 @@ def _create(org: OrgSpec, spec: UserSpec, at: str) -> Action:
                 phone_verified=human.phone.is_phone_verified,
                 password=password_of(human, f"{at}.human", ctx.base_dir, ctx.environ),
                 password_change_required=human.password_change_required)
-            user: Any = (await user_commands.add_human(ctx.tx, ctx.services, org_id, new))[0]
+            user: User = (await user_commands.add_human(ctx.tx, ctx.services, org_id, new))[0]
         else:
             machine = spec.machine
             assert machine is not None
@@ -76,37 +77,58 @@ def _create(org: OrgSpec, spec: UserSpec, at: str) -> Action:
     return Action(Kind.CREATE, "user", f"{org.name}/{spec.user_name}", at, create)
 
 
-def _human_changes(spec: HumanSpec, now: HumanUser) -> dict[str, tuple[Any, Any]]:
+def _human_changes(spec: HumanSpec, now: HumanUser) -> list[tuple[str, dict[str, tuple[Any, Any]]]]:
+    """(part, {field: (current, wanted)}) for the three calls that change a human: profile,
+    e-mail, phone."""
     profile = _profile(spec)
-    fields = {f"profile.{name}": (getattr(now.profile, attr), getattr(profile, attr)) for name, attr in (
-        ("firstName", "first_name"), ("lastName", "last_name"), ("nickName", "nick_name"),
-        ("displayName", "display_name"), ("preferredLanguage", "preferred_language"), ("gender", "gender"))}
-    fields.update({"email.email": (now.email, spec.email.email),
-                   "email.isEmailVerified": (now.is_email_verified, spec.email.is_email_verified),
-                   "phone.phone": (now.phone, spec.phone.phone),
-                   "phone.isPhoneVerified": (now.is_phone_verified, spec.phone.is_phone_verified)})
-    return fields
+    return [
+        ("profile", {f"profile.{camel(f)}": (getattr(now.profile, f), getattr(profile, f)) for f in _PROFILE}),
+        ("email", {"email.email": (now.email, spec.email.email),
+                   "email.isEmailVerified": (now.is_email_verified, spec.email.is_email_verified)}),
+        ("phone", {"phone.phone": (now.phone, spec.phone.phone),
+                   "phone.isPhoneVerified": (now.is_phone_verified, spec.phone.is_phone_verified)}),
+    ]
 
 
-def _machine_changes(spec: MachineSpec, now: MachineUser) -> dict[str, tuple[Any, Any]]:
-    return {"name": (now.name, spec.name), "description": (now.description, spec.description),
-            "accessTokenType": (now.access_token_type, spec.access_token_type)}
+_PROFILE = ("first_name", "last_name", "nick_name", "display_name", "preferred_language", "gender")
 
 
-def _check_unchanged(spec: UserSpec, now: UserNow, at: str) -> None:
-    """Changing an existing user's profile, e-mail or phone waits for the management functions
-    that own those rules (verification codes, login names); until then apply says so."""
-    user = now.user
+async def _change_human(ctx: Context, part: str, spec: HumanSpec, user: HumanUser) -> None:
+    if part == "profile":
+        await user_profile.update_profile(ctx.tx, user.org_id, user.id, _profile(spec))
+    elif part == "email":
+        await user_profile.update_email(ctx.tx, user.org_id, user.id, spec.email.email, spec.email.is_email_verified)
+    else:
+        await user_profile.update_phone(ctx.tx, user.org_id, user.id, spec.phone.phone, spec.phone.is_phone_verified)
+
+
+def _changes(org: OrgSpec, spec: UserSpec, now: UserNow, at: str) -> list[Action]:
+    """The user's type is its identity here: a human declared where a machine exists is an error."""
+    user, target = now.user, f"{org.name}/{spec.user_name}"
+    actions: list[Action] = []
     if spec.human is not None and isinstance(user, HumanUser):
-        changes, part = diff(_human_changes(spec.human, user)), "human"
+        human = spec.human
+        for part, fields in _human_changes(human, user):
+            changes = diff(fields)
+            if changes:
+                async def change(ctx: Context, part: str = part) -> None:
+                    await _change_human(ctx, part, human, user)
+
+                actions.append(Action(Kind.CHANGE, "user", target, f"{at}.human.{part}", change, changes))
     elif spec.machine is not None and isinstance(user, MachineUser):
-        changes, part = diff(_machine_changes(spec.machine, user)), "machine"
+        machine = spec.machine
+        changes = diff({"name": (user.name, machine.name), "description": (user.description, machine.description),
+                        "accessTokenType": (user.access_token_type, machine.access_token_type)})
+        if changes:
+            async def change_machine(ctx: Context) -> None:
+                await user_profile.update_machine(ctx.tx, user.org_id, user.id, machine.name, machine.description,
+                                                  machine.access_token_type)
+
+            actions.append(Action(Kind.CHANGE, "user", target, f"{at}.machine", change_machine, changes))
     else:
         kind = "a machine" if isinstance(user, MachineUser) else "a human"
         raise ConfigError(f"{at}: user {spec.user_name!r} exists as {kind} user; apply cannot change its type")
-    if changes:
-        raise ConfigError(f"{at}.{part}: apply cannot change an existing user yet ({'; '.join(changes)}); "
-                          "change it through the management API")
+    return actions
 
 
 def _metadata(actions: list[Action], deletions: list[Action], org: OrgSpec, spec: UserSpec, at: str,
@@ -150,12 +172,12 @@ def _grant(org: OrgSpec, spec: UserSpec, grant: UserGrantSpec, at: str, now: Use
     keys = list(grant.role_keys)
 
     async def create(ctx: Context) -> None:
-        await grants.add_user_grant(ctx.tx, ctx.user(org.name, spec.user_name), ctx.project(org.name, grant.project),
-                                    keys)
+        user, project = ctx.user(org.name, spec.user_name), ctx.project(org.name, grant.project)
+        await grant_commands.add_user_grant(ctx.tx, project.org_id, user.id, project.id, keys)
 
     async def change(ctx: Context) -> None:
         assert now is not None
-        await grants.change_user_grant(ctx.tx, now, keys)
+        await grant_commands.change_user_grant(ctx.tx, now.org_id, now.user_id, now.id, keys)
 
     if now is None:
         return Action(Kind.CREATE, "grant", target, at, create)
@@ -181,7 +203,7 @@ def _grants(actions: list[Action], deletions: list[Action], org: OrgSpec, spec: 
                 continue
 
             async def remove(ctx: Context, found: UserGrant = found) -> None:
-                await grants.remove_user_grant(ctx.tx, found)
+                await grant_commands.remove_user_grant(ctx.tx, found.org_id, found.user_id, found.id)
 
             target = f"{org.name}/{spec.user_name} on {names.get(project_id, project_id)}"
             deletions.append(Action(Kind.DELETE, "grant", target, f"{at}.grants", remove))
@@ -192,9 +214,6 @@ def plan(actions: list[Action], deletions: list[Action], org: OrgSpec, at: str, 
     for i, spec in enumerate(org.users):
         where = f"{at}.users[{i}]"
         now = org_now.users.get(spec.user_name.strip().lower()) if org_now else None
-        if now is None:
-            actions.append(_create(org, spec, where))
-        else:
-            _check_unchanged(spec, now, where)
+        actions.extend([_create(org, spec, where)] if now is None else _changes(org, spec, now, where))
         _metadata(actions, deletions, org, spec, where, now.metadata if now else {}, prune)
         _grants(actions, deletions, org, spec, where, now, org_now, roles_after, prune)
