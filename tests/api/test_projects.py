@@ -11,7 +11,8 @@ from tests.factories import events_after, latest_sequence
 
 
 @pytest.mark.rule("spec/management-api.md §6: AddProject, GetProjectByID, ListProjects, UpdateProject, "
-                  "Deactivate/ReactivateProject, RemoveProject; details from the event of the same transaction")
+                  "Deactivate/ReactivateProject, RemoveProject; details from the event of the same transaction; an "
+                  "update that changes nothing writes nothing (ZITADEL v4 ChangeProject)")
 async def test_project_lifecycle(world: World) -> None:
     before = await latest_sequence(world.services.store)
     added = ok(await world.call("POST", f"{MGMT}/projects", world.owner, json={
@@ -48,8 +49,11 @@ async def test_project_lifecycle(world: World) -> None:
     assert project["name"] == "Portal 2"
     assert project["projectRoleCheck"] is True
     assert "projectRoleAssertion" not in project  # UpdateProject replaces every field
-    expect_error(await world.call("PUT", f"{MGMT}/projects/{pid}", world.owner, json={
-        "name": "Portal 2", "projectRoleCheck": True}), 400, 9, "No changes found")
+    before = await latest_sequence(world.services.store)
+    same = ok(await world.call("PUT", f"{MGMT}/projects/{pid}", world.owner, json={
+        "name": "Portal 2", "projectRoleCheck": True}))  # ZITADEL v4: nothing changed, nothing written
+    assert same["details"]["sequence"] == updated["details"]["sequence"]
+    assert await events_after(world.services.store, before) == []
     expect_error(await world.call("PUT", f"{MGMT}/projects/{pid}", world.owner, json={"name": "Billing"}),
                  409, 6, "Project already exists")
 
@@ -102,12 +106,15 @@ async def test_roles(world: World) -> None:
     again = ok(await world.call("POST", base + "/_search", world.owner, json={"queries": [
         {"keyQuery": {"key": "app/editor"}}]}))
     assert again["result"][0]["displayName"] == "Editors"
-    expect_error(await world.call("PUT", base + "/app/editor", world.owner, json={"displayName": "Editors",
-                                                                                   "group": "g"}),
-                 400, 9, "No changes found")
+    before = await latest_sequence(world.services.store)
+    ok(await world.call("PUT", base + "/app/editor", world.owner, json={"displayName": "Editors", "group": "g"}))
+    assert await events_after(world.services.store, before) == []  # unchanged: nothing written (v4)
     expect_error(await world.call("PUT", base + "/nope", world.owner, json={"displayName": "N"}), 404, 5)
     ok(await world.call("DELETE", base + "/app/editor", world.owner))
-    expect_error(await world.call("DELETE", base + "/app/editor", world.owner), 404, 5, "Role doesn't exist")
+    before = await latest_sequence(world.services.store)
+    gone = ok(await world.call("DELETE", base + "/app/editor", world.owner))  # v4: no such role, nothing to do
+    assert "sequence" not in gone["details"]
+    assert await events_after(world.services.store, before) == []
 
 
 @pytest.mark.rule("spec/management-api.md §2, §9; spec/roles-and-permissions.md §2: 401 without token, "

@@ -9,6 +9,9 @@ and `user_grant.go` decide.
   same user in the same organization is ALREADY_EXISTS `Errors.UserGrant.AlreadyExists`.
 - Unknown user, project or project grant on add → FAILED_PRECONDITION; an existing grant of
   another organization on change/remove → NOT_FOUND.
+- ZITADEL v4: a project grant change that changes nothing (same keys, already in that state)
+  answers the current details; a user grant update with the same keys is FAILED_PRECONDITION
+  `Errors.UserGrant.NotChanged`.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from bergfried.domain.grants import ProjectGrant, ProjectGrantState, UserGrant, 
 from bergfried.domain.orgs import OrgState
 from bergfried.domain.projects import Project
 from bergfried.errors import InvalidArgument, NotFound, PreconditionFailed
-from bergfried.management.projects import no_changes, project_of
+from bergfried.management.projects import project_of
 from bergfried.store import grants, orgs, projects, users
+from bergfried.store._common import current
 from bergfried.store.tx import Tx
 
 
@@ -61,12 +65,18 @@ async def granted_project_of(conn: AsyncConnection, org_id: str, project_id: str
     return grant
 
 
+async def _as_is(tx: Tx, grant: ProjectGrant) -> ObjectDetails:
+    """ZITADEL v4 answers a change that changes nothing (same keys, already in that state) with
+    the grant's details and writes no event."""
+    return await current(tx.conn, grants.PG, grants.PG.c.id == grant.id, grant.org_id)
+
+
 async def add_project_grant(tx: Tx, org_id: str, project_id: str, granted_org_id: str,
                             role_keys: Sequence[str]) -> tuple[ProjectGrant, ObjectDetails]:
     project = await project_of(tx.conn, org_id, project_id)
     if granted_org_id == org_id:
-        raise InvalidArgument("Errors.Project.Grant.Invalid", "A project cannot be granted to its own organization",
-                              error_id="PROJECT-3m9gg")
+        raise PreconditionFailed("Errors.Project.Grant.Invalid", "A project cannot be granted to its own organization",
+                                 error_id="PROJECT-ckUpbvboAH")
     try:
         granted = await orgs.get(tx.conn, granted_org_id)
     except NotFound:
@@ -79,23 +89,22 @@ async def add_project_grant(tx: Tx, org_id: str, project_id: str, granted_org_id
 async def change_project_grant(tx: Tx, org_id: str, project_id: str, grant_id: str,
                                role_keys: Sequence[str]) -> ObjectDetails:
     grant = await project_grant_of(tx.conn, org_id, project_id, grant_id)
-    if set(role_keys) == set(grant.role_keys):
-        raise no_changes("PROJECT-0o0pL")
+    if list(dict.fromkeys(role_keys)) == list(grant.role_keys):
+        return await _as_is(tx, grant)
     return await grants.change_project_grant(tx, grant, list(role_keys))
 
 
 async def deactivate_project_grant(tx: Tx, org_id: str, project_id: str, grant_id: str) -> ObjectDetails:
     grant = await project_grant_of(tx.conn, org_id, project_id, grant_id)
-    if grant.state != ProjectGrantState.ACTIVE:
-        raise PreconditionFailed("Errors.Project.Grant.NotActive", "Grant is not active", error_id="PROJECT-47fu8")
+    if grant.state == ProjectGrantState.INACTIVE:
+        return await _as_is(tx, grant)
     return await grants.set_project_grant_state(tx, grant, ProjectGrantState.INACTIVE)
 
 
 async def reactivate_project_grant(tx: Tx, org_id: str, project_id: str, grant_id: str) -> ObjectDetails:
     grant = await project_grant_of(tx.conn, org_id, project_id, grant_id)
-    if grant.state != ProjectGrantState.INACTIVE:
-        raise PreconditionFailed("Errors.Project.Grant.NotInactive", "Grant is not inactive",
-                                 error_id="PROJECT-47fu9")
+    if grant.state == ProjectGrantState.ACTIVE:
+        return await _as_is(tx, grant)
     return await grants.set_project_grant_state(tx, grant, ProjectGrantState.ACTIVE)
 
 
@@ -150,7 +159,8 @@ async def change_user_grant(tx: Tx, org_id: str, user_id: str, grant_id: str,
     """UpdateUserGrant replaces the role keys."""
     grant = await user_grant_of(tx.conn, org_id, grant_id, user_id)
     if list(dict.fromkeys(role_keys)) == list(grant.role_keys):
-        raise no_changes("COMMAND-2m9fs")
+        raise PreconditionFailed("Errors.UserGrant.NotChanged", "User grant has not been changed",
+                                 error_id="COMMAND-Rs8fy")
     return await grants.change_user_grant(tx, grant, list(role_keys))
 
 

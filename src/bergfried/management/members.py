@@ -3,9 +3,9 @@
 
 - The user may belong to any organization of the instance; unknown → FAILED_PRECONDITION.
 - Roles must be of the level (`IAM_`, `ORG_`, `PROJECT_`, `PROJECT_GRANT_`) → else INVALID_ARGUMENT.
-- Changing a member to the roles it has → FAILED_PRECONDITION `Errors.Member.RolesNotChanged`;
+- Changing a member to the roles it has answers the current details and writes nothing (v4);
   changing a non-member → NOT_FOUND.
-- Removing a non-member answers empty details and writes nothing ("no data that match the request").
+- Removing a non-member writes nothing and answers details with only the resource owner.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.domain.common import ObjectDetails
 from bergfried.domain.members import ROLE_PERMISSIONS, MemberLevel, validate_member_roles
-from bergfried.errors import InvalidArgument, NotFound, PreconditionFailed
+from bergfried.errors import InvalidArgument, NotFound
 from bergfried.store import members, users
 from bergfried.store import tables as t
-from bergfried.store._common import changed, touch
+from bergfried.store._common import changed, current, touch
 from bergfried.store.tx import Tx
 
 MB = t.members
@@ -67,24 +67,24 @@ async def add_member(tx: Tx, target: Target, user_id: str, roles: Sequence[str])
 
 
 async def change_member(tx: Tx, target: Target, user_id: str, roles: Sequence[str]) -> ObjectDetails:
-    current = await _roles(tx.conn, target, user_id)
-    if current is None:
+    roles_now = await _roles(tx.conn, target, user_id)
+    if roles_now is None:
         raise _not_member()
     valid = validate_member_roles(target.level, roles)
-    if sorted(valid) == sorted(current):
-        raise PreconditionFailed("Errors.Member.RolesNotChanged", "Roles have not changed",
-                                 error_id="COMMAND-LiaZi")
+    where = sa.and_(MB.c.level == target.level, MB.c.object_id == target.object_id, MB.c.user_id == user_id)
+    if sorted(valid) == sorted(roles_now):
+        return await current(tx.conn, MB, where, target.org_id or target.object_id)
     level = target.level.value
     sequence = await tx.event(level, target.object_id, f"{level}.member.changed",
                               {"userId": user_id, "roles": list(valid)}, resource_owner=target.org_id)
-    await touch(tx, MB, sa.and_(MB.c.level == target.level, MB.c.object_id == target.object_id,
-                                MB.c.user_id == user_id), sequence, roles=list(valid))
+    await touch(tx, MB, where, sequence, roles=list(valid))
     return changed(tx, sequence, target.org_id or target.object_id)
 
 
 async def remove_member(tx: Tx, target: Target, user_id: str) -> ObjectDetails:
     if await _roles(tx.conn, target, user_id) is None:
-        return ObjectDetails(sequence=0, creation_date=None, change_date=None, resource_owner="")
+        return ObjectDetails(sequence=0, creation_date=None, change_date=None,
+                             resource_owner=target.org_id or target.object_id)
     return await members.remove(tx, target.level, target.object_id, user_id, org_id=target.org_id)
 
 

@@ -1,6 +1,6 @@
-"""Projects and project roles (spec/management-api.md §6), as ZITADEL's `internal/command/project.go`
+"""Projects and project roles (spec/management-api.md §6), as ZITADEL v4's `internal/command/project.go`
 and `project_role.go` decide: a project of another organization is not found; a change that
-changes nothing is FAILED_PRECONDITION `Errors.NoChangesFound`; deactivating an inactive project
+changes nothing answers the current details and writes no event; deactivating an inactive project
 (or reactivating an active one) is FAILED_PRECONDITION. `bergfried apply` calls these too."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bergfried.domain.projects import PrivateLabelingSetting, Project, ProjectRo
 from bergfried.errors import NotFound, PreconditionFailed
 from bergfried.store import projects as store
 from bergfried.store import tables as t
+from bergfried.store._common import current
 from bergfried.store.tx import Tx
 
 P, PR = t.projects, t.project_roles
@@ -27,7 +28,7 @@ def no_changes(error_id: str) -> PreconditionFailed:
 
 
 def role_not_found() -> NotFound:
-    return NotFound("Errors.Project.Role.NotExisting", "Role doesn't exist", error_id="COMMAND-DGc2g")
+    return NotFound("Errors.Project.Role.NotExisting", "Role doesn't exist", error_id="COMMAND-vv8M9")
 
 
 async def project_of(conn: AsyncConnection, org_id: str, project_id: str) -> Project:
@@ -58,8 +59,8 @@ async def change_project(tx: Tx, org_id: str, project_id: str, name: str, *, pro
         "private_labeling_setting": private_labeling_setting,
     }
     changes = {key: value for key, value in wanted.items() if getattr(project, key) != value}
-    if not changes:
-        raise no_changes("COMMAND-1m9fs")
+    if not changes:  # ZITADEL v4: answer the project as it is, write nothing
+        return await current(tx.conn, P, P.c.id == project.id, project.org_id)
     return await store.update(tx, project, **changes)
 
 
@@ -107,13 +108,16 @@ async def change_project_role(tx: Tx, org_id: str, project_id: str, key: str, di
     if role is None:
         raise role_not_found()
     if (role.display_name, role.group) == (display_name, group):
-        raise no_changes("COMMAND-5M0cs")
+        return await current(tx.conn, PR, sa.and_(PR.c.project_id == project.id, PR.c.key == key), project.org_id)
     return await store.change_role(tx, project, ProjectRole(project.id, key, display_name, group))
 
 
 async def remove_project_role(tx: Tx, org_id: str, project_id: str, key: str) -> ObjectDetails:
-    """The key also leaves every user grant and project grant of the project."""
+    """The key also leaves every user grant and project grant of the project. A key the project
+    does not have: nothing to do, empty details (ZITADEL v4 `RemoveProjectRole`)."""
     project = await project_of(tx.conn, org_id, project_id)
+    if await store.find_role(tx.conn, project.id, key) is None:
+        return ObjectDetails(sequence=0, creation_date=None, change_date=None, resource_owner=project.org_id)
     return await store.remove_role(tx, project, key)
 
 

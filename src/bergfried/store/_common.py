@@ -50,3 +50,11 @@ async def touch(tx: Tx, table: sa.Table, where: Any, sequence: int, **values: An
         table.update().where(where).values(changed_at=tx.now, sequence=sequence, **values)
     )
     return result.rowcount
+
+
+async def current(conn: Any, table: sa.Table, where: Any, resource_owner: str) -> ObjectDetails:
+    """The details of an object a change left as it was (ZITADEL answers its write model's sequence
+    and date and writes no event)."""
+    row = (await conn.execute(sa.select(table.c.sequence, table.c.changed_at).where(where))).one()
+    return ObjectDetails(sequence=int(row.sequence), creation_date=None, change_date=row.changed_at,
+                         resource_owner=resource_owner)

@@ -341,22 +341,16 @@ _secret_call(AppKind.OIDC, "RegenerateOIDCClientSecret")
 _secret_call(AppKind.API, "RegenerateAPIClientSecret")
 
 
-@api.post("/projects/{projectId}/apps/{appId}/_deactivate", "DeactivateApp", permission="project.app.write",
-          check_field="project_id")
-async def deactivate_app(call: Call, req: AppIdRequest) -> DetailsResponse:
-    """Deactivate an app: it can no longer get tokens."""
-    async with call.store.write(call.editor) as tx:
-        return DetailsResponse(details=details.of(await ops.deactivate_app(tx, call.org_id, req.project_id,
-                                                                           req.app_id)))
+def _state_call(change: str, rpc: str, action: Any, summary: str) -> None:
+    @api.post(f"/projects/{{projectId}}/apps/{{appId}}/_{change}", rpc, permission="project.app.write",
+              check_field="project_id", summary=summary)
+    async def handler(call: Call, req: AppIdRequest) -> DetailsResponse:
+        async with call.store.write(call.editor) as tx:
+            return DetailsResponse(details=details.of(await action(tx, call.org_id, req.project_id, req.app_id)))
 
 
-@api.post("/projects/{projectId}/apps/{appId}/_reactivate", "ReactivateApp", permission="project.app.write",
-          check_field="project_id")
-async def reactivate_app(call: Call, req: AppIdRequest) -> DetailsResponse:
-    """Reactivate an inactive app."""
-    async with call.store.write(call.editor) as tx:
-        return DetailsResponse(details=details.of(await ops.reactivate_app(tx, call.org_id, req.project_id,
-                                                                           req.app_id)))
+_state_call("deactivate", "DeactivateApp", ops.deactivate_app, "Deactivate an app: it can no longer get tokens.")
+_state_call("reactivate", "ReactivateApp", ops.reactivate_app, "Reactivate an inactive app.")
 
 
 @api.delete("/projects/{projectId}/apps/{appId}", "RemoveApp", permission="project.app.delete",

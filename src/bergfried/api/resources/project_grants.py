@@ -207,22 +207,17 @@ async def update_grant(call: Call, req: UpdateProjectGrantRequest) -> DetailsRes
     return DetailsResponse(details=details.of(d))
 
 
-@api.post("/projects/{projectId}/grants/{grantId}/_deactivate", "DeactivateProjectGrant",
-          permission="project.grant.write", check_field="project_id")
-async def deactivate_grant(call: Call, req: GrantIdRequest) -> DetailsResponse:
-    """Deactivate a project grant."""
-    async with call.store.write(call.editor) as tx:
-        d = await ops.deactivate_project_grant(tx, call.org_id, req.project_id, req.grant_id)
-    return DetailsResponse(details=details.of(d))
+def _state_call(change: str, rpc: str, action: Any, summary: str) -> None:
+    @api.post(f"/projects/{{projectId}}/grants/{{grantId}}/_{change}", rpc, permission="project.grant.write",
+              check_field="project_id", summary=summary)
+    async def handler(call: Call, req: GrantIdRequest) -> DetailsResponse:
+        async with call.store.write(call.editor) as tx:
+            return DetailsResponse(details=details.of(await action(tx, call.org_id, req.project_id, req.grant_id)))
 
 
-@api.post("/projects/{projectId}/grants/{grantId}/_reactivate", "ReactivateProjectGrant",
-          permission="project.grant.write", check_field="project_id")
-async def reactivate_grant(call: Call, req: GrantIdRequest) -> DetailsResponse:
-    """Reactivate an inactive project grant."""
-    async with call.store.write(call.editor) as tx:
-        d = await ops.reactivate_project_grant(tx, call.org_id, req.project_id, req.grant_id)
-    return DetailsResponse(details=details.of(d))
+_state_call("deactivate", "DeactivateProjectGrant", ops.deactivate_project_grant, "Deactivate a project grant.")
+_state_call("reactivate", "ReactivateProjectGrant", ops.reactivate_project_grant,
+            "Reactivate an inactive project grant.")
 
 
 @api.delete("/projects/{projectId}/grants/{grantId}", "RemoveProjectGrant", permission="project.grant.delete",

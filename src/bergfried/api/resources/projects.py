@@ -139,18 +139,16 @@ async def update_project(call: Call, req: UpdateProjectRequest) -> DetailsRespon
     return DetailsResponse(details=details.of(d))
 
 
-@api.post("/projects/{id}/_deactivate", "DeactivateProject", permission="project.write", check_field="id")
-async def deactivate_project(call: Call, req: ProjectIdRequest) -> DetailsResponse:
-    """Deactivate: its apps can no longer log users in."""
-    async with call.store.write(call.editor) as tx:
-        return DetailsResponse(details=details.of(await ops.deactivate_project(tx, call.org_id, req.id)))
+def _state_call(change: str, rpc: str, action: Any, summary: str) -> None:
+    @api.post(f"/projects/{{id}}/_{change}", rpc, permission="project.write", check_field="id", summary=summary)
+    async def handler(call: Call, req: ProjectIdRequest) -> DetailsResponse:
+        async with call.store.write(call.editor) as tx:
+            return DetailsResponse(details=details.of(await action(tx, call.org_id, req.id)))
 
 
-@api.post("/projects/{id}/_reactivate", "ReactivateProject", permission="project.write", check_field="id")
-async def reactivate_project(call: Call, req: ProjectIdRequest) -> DetailsResponse:
-    """Reactivate an inactive project."""
-    async with call.store.write(call.editor) as tx:
-        return DetailsResponse(details=details.of(await ops.reactivate_project(tx, call.org_id, req.id)))
+_state_call("deactivate", "DeactivateProject", ops.deactivate_project,
+            "Deactivate: its apps can no longer log users in.")
+_state_call("reactivate", "ReactivateProject", ops.reactivate_project, "Reactivate an inactive project.")
 
 
 @api.delete("/projects/{id}", "RemoveProject", permission="project.delete", check_field="id")
@@ -180,11 +178,8 @@ class BulkAddProjectRolesRequest(ApiModel):
     roles: Annotated[tuple[BulkRole, ...], Field(min_length=1)]
 
 
-class UpdateProjectRoleRequest(ApiModel):
-    project_id: str
-    role_key: RoleKey
-    display_name: DisplayName
-    group: Group = ""
+class UpdateProjectRoleRequest(AddProjectRoleRequest):
+    pass
 
 
 class RemoveProjectRoleRequest(Empty):
