@@ -73,11 +73,14 @@ async def test_login_v1_app_without_header_goes_to_the_hosted_login(v2: V2) -> N
     assert "V2_" not in location
 
 
-async def test_the_hosted_callback_never_answers_a_v2_request(v2: V2) -> None:
+async def test_the_hosted_login_and_callback_never_handle_a_v2_request(v2: V2) -> None:
     request_id = query_of(await v2.authorize(v2.app, header=True))["authRequest"]
     response = await v2.w.client.get("/oauth/v2/authorize/callback", params={"id": request_id})
     assert response.status_code == 400
     assert "login UI" in response.text
+    hosted = await v2.w.client.get("/ui/login/login", params={"authRequestID": request_id})
+    assert "Could not find authrequest" in hosted.text
+    assert (await v2.call("GET", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat)).status_code == 200
 
 
 async def test_a_malformed_login_client_header_is_an_error_page(v2: V2) -> None:

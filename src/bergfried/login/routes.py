@@ -109,7 +109,7 @@ Handler = Callable[[Visit], Awaitable[Response]]
 def _open(request: AuthRequest | None, tx: Tx) -> AuthRequest | None:
     if request is None or request.consumed_at is not None or request.expires_at <= tx.now:
         return None
-    return request
+    return None if request.is_v2 else request  # `V2_` requests belong to the custom login UI
 
 
 def page(handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Response]]:

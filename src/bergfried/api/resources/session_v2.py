@@ -25,7 +25,7 @@ from bergfried.api.protojson import ApiModel, B64Bytes, Int64, Timestamp
 from bergfried.api.registry import Call, Resource
 from bergfried.api.requests import invalid
 from bergfried.domain.common import ObjectDetails
-from bergfried.domain.users import effective_display_name, preferred_login_name
+from bergfried.domain.users import HumanUser, preferred_login_name
 from bergfried.errors import PermissionDenied
 from bergfried.management import sessions as ops
 from bergfried.store import api_sessions, orgs, sessions
@@ -196,7 +196,7 @@ async def _factors(call: Call, session: ApiSession) -> Factors:
     if user is None or org is None:
         return out
     must = call.services.policies.domain.user_login_must_be_domain
-    display = effective_display_name(user.profile) if hasattr(user, "profile") else user.username
+    display = user.display_name if isinstance(user, HumanUser) else user.name
     return out.model_copy(update={"user": UserFactor(
         verified_at=datetime.fromisoformat(user_factor["verifiedAt"]), id=user.id,
         login_name=preferred_login_name(user.username, org.primary_domain, must_be_domain=must),
