@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,6 +37,7 @@ from bergfried.oidc.login_v2 import ERROR_REASONS
 from bergfried.services import Services
 from bergfried.store import api_sessions, auth_requests
 from bergfried.store import users as user_store
+from bergfried.store.api_sessions import ApiSession
 from bergfried.store.tx import Tx
 
 AGGREGATE = "auth_request"
@@ -91,6 +93,17 @@ async def _open(tx: Tx, request_id: str, permit: Permit) -> AuthRequest:
     return request
 
 
+def authentication_time(session: ApiSession) -> datetime:
+    """The latest factor check (ZITADEL's `SessionWriteModel.AuthenticationTime`)."""
+    times = [session.created_at]
+    if session.password_checked_at is not None:
+        times.append(session.password_checked_at)
+    user_checked = session.factors.get("user", {}).get("verifiedAt")
+    if isinstance(user_checked, str):
+        times.append(datetime.fromisoformat(user_checked))
+    return max(times)
+
+
 async def _link(tx: Tx, services: Services, request: AuthRequest, ref: SessionRef) -> AuthRequest:
     session = await api_sessions.get(tx.conn, ref.session_id)
     if session is None or not token_matches(services, session, ref.session_token):
@@ -101,7 +114,7 @@ async def _link(tx: Tx, services: Services, request: AuthRequest, ref: SessionRe
     if user.state != UserState.ACTIVE and user.state != UserState.INITIAL:
         raise PreconditionFailed("Errors.User.NotActive", "User is not active", error_id="SESSION-Gj4ko")
     amr = ["pwd"] if session.password_checked_at is not None else []
-    auth_time = session.password_checked_at or session.created_at
+    auth_time = authentication_time(session)
     if not await auth_requests.link_session(tx, request.id, session_id=session.id, user_id=user.id,
                                             auth_time=auth_time, amr=amr):
         raise already_handled()
