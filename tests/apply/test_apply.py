@@ -149,7 +149,7 @@ async def test_changes_are_planned_with_old_and_new_values_then_applied(started:
     await apply_text(started, WORLD, tmp_path)
     plan = rendered(await apply_text(started, CHANGED, tmp_path, dry_run=True))
     assert plan == [
-        "~ change project ACME/shop: projectRoleAssertion: True → False",
+        "~ change project ACME/shop: projectRoleAssertion: true → false",
         "~ change role ACME/shop/admin: displayName: 'Administrator' → 'Admins'",
         "~ change application ACME/shop/web: redirectUris: ['https://shop.example.com/cb'] → "
         "['https://shop.example.com/cb', 'https://shop.example.com/cb2']",

@@ -88,3 +88,11 @@ def test_unreadable_and_invalid_yaml_files_are_one_line(tmp_path: Path) -> None:
 def test_the_example_file_parses() -> None:
     world = schema.load(Path(__file__).parents[2] / "examples" / "seed-guide.yaml")
     assert [org.name for org in world.orgs] == ["ACME"]
+
+
+def test_plan_lines_show_values_as_the_file_writes_them() -> None:
+    from bergfried.apply.actions import diff
+
+    assert diff({"devMode": (False, True), "clockSkew": (timedelta(0), timedelta(seconds=1.5)),
+                 "appType": (AppType.WEB, AppType.NATIVE), "name": ("a", "a")}) == (
+        "devMode: false → true", "clockSkew: 0s → 1.5s", "appType: OIDC_APP_TYPE_WEB → OIDC_APP_TYPE_NATIVE")

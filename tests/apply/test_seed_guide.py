@@ -90,7 +90,7 @@ async def test_the_example_file_builds_the_seed_guide_world(started: Services, w
     turned_on = text.replace("idTokenUserinfoAssertion: false", "idTokenUserinfoAssertion: true")
     changed = await apply_example(started, turned_on, tmp_path)
     assert rendered(changed) == [
-        "~ change application ACME/docs-claims/docs-claims-web: idTokenUserinfoAssertion: False → True"]
+        "~ change application ACME/docs-claims/docs-claims-web: idTokenUserinfoAssertion: false → true"]
     assert changed.secrets == []  # the app keeps its secret
     claims = id_token_claims((await tokens(web, client_id, secret))["id_token"])
     assert claims["name"] == "Road Runner"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,11 @@ def camel(name: str) -> str:
 
 
 def _show(value: Any) -> str:
+    """Values as the file writes them: `true`, `1.5s`, `OIDC_APP_TYPE_WEB`, `'text'`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, timedelta):
+        return f"{value.total_seconds():g}s"
     if isinstance(value, enum.Enum):
         return str(value.value)
     if isinstance(value, tuple | list):
