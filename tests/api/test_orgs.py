@@ -71,3 +71,23 @@ async def test_domains_and_primary(world: World) -> None:
     assert error_of(missing)[:2] == (404, 5)
     by_domain = await world.call("GET", "/management/v1/global/orgs/_by_domain?domain=acme.com", world.owner)
     assert by_domain.json()["org"]["id"] == world.acme.id
+
+
+@pytest.mark.rule("spec/management-api.md §4: org metadata, same shapes and limits as user metadata")
+async def test_org_metadata(world: World) -> None:
+    assert (await world.call("POST", "/management/v1/metadata/tier", world.owner,
+                             json={"value": "Z29sZA=="})).status_code == 200
+    assert (await world.call("POST", "/management/v1/metadata/_bulk", world.owner, json={
+        "metadata": [{"key": "a", "value": "MQ=="}, {"key": "b", "value": "Mg=="}]})).status_code == 200
+    got = (await world.call("GET", "/management/v1/metadata/tier", world.owner)).json()["metadata"]
+    assert (got["key"], got["value"], got["details"]["resourceOwner"]) == ("tier", "Z29sZA==", world.acme.id)
+    listed = (await world.call("POST", "/management/v1/metadata/_search", world.owner, json={})).json()
+    assert [m["key"] for m in listed["result"]] == ["a", "b", "tier"]
+    assert (await world.call("DELETE", "/management/v1/metadata/_bulk", world.owner,
+                             json={"keys": ["a", "b"]})).status_code == 200
+    assert (await world.call("DELETE", "/management/v1/metadata/tier", world.owner)).status_code == 200
+    assert error_of(await world.call("GET", "/management/v1/metadata/tier", world.owner))[:2] == (404, 5)
+    other = await world.call("POST", "/management/v1/metadata/_search", world.other_owner, json={})
+    assert "result" not in other.json()
+    bad = await world.call("POST", "/management/v1/metadata/x", world.owner, json={"value": ""})
+    assert error_of(bad)[2].startswith("invalid SetOrgMetadataRequest.Value")

@@ -41,7 +41,8 @@ async def get_my_user(call: Call, req: Empty) -> GetMyUserResponse:
 async def list_my_metadata(call: Call, req: MetadataListRequest) -> ListMetadataResponse:
     """The caller's own metadata."""
     async with call.store.read() as conn:
-        page = await lists.page(conn, filtered(call.caller.user_id, req.queries), req.query, call.store.clock(),
+        user = await user_for_query(conn, call.caller.user_id, call.caller.org_id)
+        page = await lists.page(conn, filtered(store.of_user(user), req.queries), req.query, call.store.clock(),
                                 default_order=store.M.c.key)
     return ListMetadataResponse(details=page.details(), result=tuple(metadata_of(r) for r in page.rows))
 

@@ -53,12 +53,12 @@ class GetUserMetadataResponse(ApiModel):
     metadata: Metadata | None = None
 
 
-def filtered(user_id: str, queries: tuple[MetadataQuery, ...]) -> Any:
-    """A user's metadata rows narrowed by the request's `keyQuery`s."""
-    query = store.search(user_id)
+def filtered(owner: store.Owner, queries: tuple[MetadataQuery, ...]) -> Any:
+    """Metadata rows narrowed by the request's `keyQuery`s."""
+    query = store.search_for(owner)
     for q in queries:
         if q.key_query is not None:
-            query = query.where(lists.text_condition(store.M.c.key, q.key_query.key, q.key_query.method))
+            query = query.where(lists.text_condition(owner.table.c.key, q.key_query.key, q.key_query.method))
     return query
 
 
@@ -86,8 +86,8 @@ async def bulk_remove(call: Call, req: BulkRemoveUserMetadataRequest) -> Details
 async def search(call: Call, req: ListUserMetadataRequest) -> ListMetadataResponse:
     """A user's metadata, filtered by `keyQuery`, paged."""
     async with call.store.read() as conn:
-        await user_for_query(conn, req.id, call.org_id)
-        page = await lists.page(conn, filtered(req.id, req.queries), req.query, call.store.clock(),
+        user = await user_for_query(conn, req.id, call.org_id)
+        page = await lists.page(conn, filtered(store.of_user(user), req.queries), req.query, call.store.clock(),
                                 default_order=store.M.c.key)
     return ListMetadataResponse(details=page.details(), result=tuple(metadata_of(r) for r in page.rows))
 
