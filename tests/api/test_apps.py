@@ -58,6 +58,13 @@ async def test_seed_guide_web_app_made_over_http_works_at_the_token_endpoint(wor
     app = ok(await world.call("GET", f"{MGMT}/projects/{pid}/apps/{added['appId']}", world.owner))["app"]
     assert "clientSecret" not in json.dumps(app)
 
+    cw = code_world(world, added["clientId"], fresh)
+    code = await flow.code_for(cw)
+    ok(await world.call("POST", f"{MGMT}/projects/{pid}/apps/{added['appId']}/_deactivate", world.owner, json={}))
+    refused = await flow.redeem(cw, code)
+    assert refused.status_code == 401  # a deactivated app no longer gets tokens
+    assert refused.json()["error"] == "invalid_client"
+
 
 @pytest.mark.rule("spec/management-api.md §7: OIDC app add/get/search/update/config/deactivate/remove; zero "
                   "values omitted; compliance problems answered; response types need their grant types")
