@@ -9,6 +9,7 @@ import httpx
 
 from bergfried.crypto.hashing import generate_secret
 from bergfried.domain.members import MemberLevel
+from bergfried.domain.orgs import Org
 from bergfried.store import credentials, members
 from tests.api.conftest import World, error_of
 from tests.factories import make_machine
@@ -39,9 +40,10 @@ async def add_project(world: World, name: str, roles: tuple[str, ...] = ("admin"
     return project_id
 
 
-async def machine_pat(world: World) -> tuple[str, str]:
-    """A new machine user of ACME with a PAT and no membership yet: (user id, PAT)."""
-    machine = await make_machine(world.services.store, world.acme)
+async def machine_pat(world: World, org: Org | None = None) -> tuple[str, str]:
+    """A new machine user (of ACME unless `org` says otherwise) with a PAT and no membership yet:
+    (user id, PAT)."""
+    machine = await make_machine(world.services.store, org or world.acme)
     pat = generate_secret()
     async with world.services.store.write() as tx:
         await credentials.add_pat(tx, machine, world.services.hasher.hash(pat))

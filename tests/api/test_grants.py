@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.calls import MGMT, add_project, expect_error, ok, project_owner
+from tests.api.calls import MGMT, add_project, expect_error, machine_pat, ok, project_owner
 from tests.api.conftest import World
 from tests.factories import events_after, latest_sequence
 
@@ -209,3 +209,19 @@ async def test_who_may_call_grant_endpoints(world: World) -> None:
     ok(await world.call("GET", f"{MGMT}/projects/{pid}/grants/{pgid}", owner))
     expect_error(await world.call("POST", f"{MGMT}/projects/{other_pid}/grants", owner,
                                   json={"grantedOrgId": world.other.id}), 403, 7)
+
+    # a PROJECT_GRANT_OWNER of the granted organization manages its users' grants through that grant only
+    ok(await world.call("PUT", f"{MGMT}/projects/{pid}/grants/{pgid}", world.owner, json={"roleKeys": ["user"]}))
+    other_pgid = ok(await world.call("POST", f"{MGMT}/projects/{other_pid}/grants", world.owner,
+                                     json={"grantedOrgId": world.other.id, "roleKeys": ["user"]}))["grantId"]
+    grant_owner_id, grant_owner = await machine_pat(world, world.other)
+    ok(await world.call("POST", f"{MGMT}/projects/{pid}/grants/{pgid}/members", world.owner,
+                        json={"userId": grant_owner_id, "roles": ["PROJECT_GRANT_OWNER"]}))
+    theirs = ok(await world.call("POST", f"{MGMT}/users/{world.other_user.id}/grants", grant_owner,
+                                 json={"projectId": pid, "roleKeys": ["user"]}))["userGrantId"]
+    expect_error(await world.call("POST", f"{MGMT}/users/{world.other_user.id}/grants", grant_owner,
+                                  json={"projectId": other_pid, "roleKeys": ["user"]}), 403, 7)
+    ok(await world.call("POST", f"{MGMT}/users/{world.other_user.id}/grants", world.other_owner,
+                        json={"projectId": other_pid, "projectGrantId": other_pgid}))
+    visible = ok(await world.call("POST", f"{MGMT}/users/grants/_search", grant_owner, json={}))["result"]
+    assert [g["id"] for g in visible] == [theirs]

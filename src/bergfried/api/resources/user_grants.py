@@ -16,11 +16,11 @@ from bergfried.api.lists import ListDetails, Method, ObjectDetailsModel, TextQue
 from bergfried.api.messages import DetailsResponse, Empty, ListRequest
 from bergfried.api.protojson import ApiModel, enum_in
 from bergfried.api.registry import Call, Resource
-from bergfried.domain.grants import UserGrantState
+from bergfried.domain.grants import UserGrant, UserGrantState
 from bergfried.domain.users import preferred_login_name
 from bergfried.errors import PermissionDenied
 from bergfried.management import grants as ops
-from bergfried.store import json_lists
+from bergfried.store import grants, json_lists
 from bergfried.store import tables as t
 
 api = Resource("User grants", "/management/v1")
@@ -154,11 +154,17 @@ class ListUserGrantsResponse(ApiModel):
     result: tuple[UserGrantModel, ...] = ()
 
 
-def _may(call: Call, permission: str, project_id: str) -> None:
-    """A project-bound `user.grant.*` (PROJECT_OWNER) counts only for grants on its project."""
-    if not call.granted.has(permission, project_id):
-        raise PermissionDenied("No matching permissions found", "No matching permissions found",
-                               error_id="AUTH-3jknH")
+def _may(call: Call, permission: str, project_id: str, project_grant_id: str | None = None) -> None:
+    """A bound `user.grant.*` counts only for grants on its project (PROJECT_OWNER) or made through
+    its project grant (PROJECT_GRANT_OWNER), as ZITADEL's `checkExplicitProjectPermission`."""
+    if call.granted.has(permission, project_id) or (project_grant_id and call.granted.has(permission,
+                                                                                          project_grant_id)):
+        return
+    raise PermissionDenied("No matching permissions found", "No matching permissions found", error_id="AUTH-3jknH")
+
+
+def _may_change(call: Call, permission: str, grant: UserGrant) -> None:
+    _may(call, permission, grant.project_id, grant.project_grant_id)
 
 
 def _query() -> sa.Select[Any]:
@@ -210,8 +216,12 @@ def _condition(q: UserGrantQuery, dialect: str) -> Any:
 @api.post("/users/{userId}/grants", "AddUserGrant", permission="user.grant.write")
 async def add_grant(call: Call, req: AddUserGrantRequest) -> AddUserGrantResponse:
     """Give a user role keys of a project (owned by, or granted to, the context organization)."""
-    _may(call, "user.grant.write", req.project_id)
     async with call.store.write(call.editor) as tx:
+        through = req.project_grant_id or None
+        if through is None and not call.granted.has("user.grant.write", req.project_id):
+            found = await grants.find_project_grant(tx.conn, req.project_id, call.org_id)
+            through = found.id if found else None
+        _may(call, "user.grant.write", req.project_id, through)
         grant, d = await ops.add_user_grant(tx, call.org_id, req.user_id, req.project_id, req.role_keys,
                                             req.project_grant_id or None)
     return AddUserGrantResponse(user_grant_id=grant.id, details=details.of(d))
@@ -225,7 +235,8 @@ async def list_grants(call: Call, req: ListUserGrantsRequest) -> ListUserGrantsR
     query = _query().where(sa.or_(UG.c.org_id == call.org_id, P.c.org_id == call.org_id) if with_granted
                            else UG.c.org_id == call.org_id)
     if not call.granted.has("user.grant.read"):
-        query = query.where(UG.c.project_id.in_(call.granted.bound_ids("user.grant.read")))
+        bound = call.granted.bound_ids("user.grant.read")
+        query = query.where(sa.or_(UG.c.project_id.in_(bound), UG.c.project_grant_id.in_(bound)))
     for q in req.queries:
         query = query.where(_condition(q, call.store.dialect))
     async with call.store.read() as conn:
@@ -240,7 +251,7 @@ async def bulk_remove(call: Call, req: BulkRemoveUserGrantRequest) -> DetailsRes
     """Remove several user grants (`grantId` is a list); all or none."""
     async with call.store.write(call.editor) as tx:
         for grant_id in req.grant_id:
-            _may(call, "user.grant.delete", (await ops.user_grant_of(tx.conn, call.org_id, grant_id)).project_id)
+            _may_change(call, "user.grant.delete", await ops.user_grant_of(tx.conn, call.org_id, grant_id))
         d = await ops.bulk_remove_user_grants(tx, call.org_id, req.grant_id)
     return DetailsResponse(details=details.of(d))
 
@@ -250,7 +261,7 @@ async def get_grant(call: Call, req: UserGrantIdRequest) -> GetUserGrantByIDResp
     """One user grant of the context organization."""
     async with call.store.read() as conn:
         grant = await ops.user_grant_of(conn, call.org_id, req.grant_id, req.user_id)
-        _may(call, "user.grant.read", grant.project_id)
+        _may_change(call, "user.grant.read", grant)
         row = (await conn.execute(_query().where(UG.c.id == grant.id))).one()
     return GetUserGrantByIDResponse(user_grant=grant_model(row, call.services.policies.domain
                                                            .user_login_must_be_domain))
@@ -259,7 +270,7 @@ async def get_grant(call: Call, req: UserGrantIdRequest) -> GetUserGrantByIDResp
 async def _change(call: Call, req: UserGrantIdRequest, permission: str, action: Any, *args: Any) -> DetailsResponse:
     async with call.store.write(call.editor) as tx:
         grant = await ops.user_grant_of(tx.conn, call.org_id, req.grant_id, req.user_id)
-        _may(call, permission, grant.project_id)
+        _may_change(call, permission, grant)
         return DetailsResponse(details=details.of(await action(tx, call.org_id, req.user_id, req.grant_id, *args)))
 
 
