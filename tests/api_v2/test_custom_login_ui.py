@@ -104,3 +104,26 @@ async def test_the_ui_can_end_the_request_with_an_error(v2: V2) -> None:
     second = await v2.call("POST", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat, json={
         "error": {"error": "ERROR_REASON_ACCESS_DENIED"}})
     assert error_of(second)[:2] == (400, 9)
+
+
+@pytest.mark.rule("spec/api-v2.md §1: every RPC is also served as Connect at POST /zitadel.<pkg>.v2.<Service>/<Rpc>")
+async def test_the_same_login_over_connect(v2: V2) -> None:
+    request_id = query_of(await v2.authorize(v2.app_v2))["authRequest"]
+    got = await v2.call("POST", "/zitadel.oidc.v2.OIDCService/GetAuthRequest", v2.login_pat,
+                        json={"authRequestId": request_id})
+    assert got.status_code == 200, got.text
+    assert got.json()["authRequest"]["id"] == request_id
+    created = await v2.call("POST", "/zitadel.session.v2.SessionService/CreateSession", v2.login_pat, json={
+        "checks": {"user": {"loginName": v2.login_name}, "password": {"password": "Password1!"}}})
+    assert created.status_code == 200  # Connect answers 200 where REST answers 201
+    callback = await v2.call("POST", "/zitadel.oidc.v2.OIDCService/CreateCallback", v2.login_pat, json={
+        "authRequestId": request_id,
+        "session": {"sessionId": created.json()["sessionId"], "sessionToken": created.json()["sessionToken"]}})
+    assert "code" in query_of(callback.json()["callbackUrl"])
+    again = await v2.call("POST", "/zitadel.oidc.v2.OIDCService/CreateCallback", v2.login_pat, json={
+        "authRequestId": request_id, "error": {"error": "ERROR_REASON_ACCESS_DENIED"}})
+    assert again.status_code == 400
+    assert again.json() == {"code": "failed_precondition",
+                            "message": "Auth Request has already been handled (COMMAND-Sx208nt)"}
+    anonymous = await v2.call("POST", "/zitadel.user.v2.UserService/GetUserByID", None, json={"userId": "1"})
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")

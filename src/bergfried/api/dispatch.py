@@ -11,8 +11,9 @@ from bergfried.services import Services
 
 
 async def run(services: Services, endpoint: Endpoint, *, authorization: str | None, org_header: str | None,
-              body: bytes, query: dict[str, str], path: dict[str, str]) -> Any:
-    data = requests.merge(requests.decode_body(body) if endpoint.has_body else {}, query, path)
+              body: bytes, query: dict[str, str], path: dict[str, str], connect: bool = False) -> Any:
+    """`connect`: the whole request message is the JSON body (Connect protocol), even for GETs."""
+    data = requests.merge(requests.decode_body(body) if endpoint.has_body or connect else {}, query, path)
     caller = await auth.authenticate(services, authorization)
     check_value = requests.raw_field(data, endpoint.check_field) if endpoint.check_field else None
     async with services.store.read() as conn:

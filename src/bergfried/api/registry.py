@@ -70,6 +70,11 @@ class Endpoint:
     summary: str
     check_field: str | None = None  # request attribute compared with a project/grant membership
     status: int = 200  # `http_response.success_code` (CreateSession answers 201)
+    connect_service: str = ""  # v2: also served as Connect at `/<service>/<rpc>` (spec/api-v2.md §1)
+
+    @property
+    def connect_path(self) -> str | None:
+        return f"/{self.connect_service}/{self.rpc}" if self.connect_service else None
 
     @property
     def path_params(self) -> list[str]:
@@ -93,9 +98,10 @@ ENDPOINTS: list[Endpoint] = []
 class Resource:
     """The calls of one resource under one base path (`/management/v1`, `/admin/v1`, `/auth/v1`)."""
 
-    def __init__(self, tag: str, base: str) -> None:
+    def __init__(self, tag: str, base: str, *, connect: str = "") -> None:
         self.tag = tag
         self.base = base
+        self.connect = connect  # the gRPC service name, e.g. `zitadel.session.v2.SessionService`
 
     def _register(self, method: str, path: str, rpc: str, permission: str, check_field: str | None,
                   summary: str, status: int = 200) -> Callable[[Handler], Handler]:
@@ -106,7 +112,7 @@ class Resource:
                 method=method, path=self.base + path, rpc=rpc, permission=permission, handler=handler,
                 request=request, response=response, tag=self.tag,
                 summary=summary or (handler.__doc__ or rpc).strip().splitlines()[0], check_field=check_field,
-                status=status,
+                status=status, connect_service=self.connect,
             ))
             return handler
         return decorate

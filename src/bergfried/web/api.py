@@ -14,7 +14,8 @@ from starlette.routing import Route
 
 from bergfried import __version__
 from bergfried.api import dispatch, openapi, registry
-from bergfried.web.errors import json_response
+from bergfried.errors import DomainError
+from bergfried.web.errors import connect_error, json_response
 from bergfried.web.state import services_of
 
 OPENAPI_PATH = "/openapi/v2/swagger/openapi.json"
@@ -35,6 +36,23 @@ def _route(endpoint: registry.Endpoint) -> Endpoint:
         return json_response(result, endpoint.status)
 
     handle.__name__ = endpoint.rpc
+    return handle
+
+
+def _connect_route(endpoint: registry.Endpoint) -> Endpoint:
+    """The same call as Connect unary JSON: POST, the request message as the body, always 200."""
+    async def handle(request: Request) -> Response:
+        try:
+            result = await dispatch.run(
+                services_of(request), endpoint, authorization=request.headers.get("authorization"),
+                org_header=request.headers.get("x-zitadel-orgid"), body=await request.body(), query={}, path={},
+                connect=True,
+            )
+        except DomainError as exc:
+            return connect_error(exc)
+        return json_response(result)
+
+    handle.__name__ = f"connect_{endpoint.rpc}"
     return handle
 
 
@@ -82,4 +100,6 @@ def routes() -> list[Route]:
         Route(DOCS_PATH, docs, methods=["GET"]),
     ]
     out += [Route(e.path, _route(e), methods=[e.method], name=e.rpc) for e in registry.load()]
+    out += [Route(e.connect_path, _connect_route(e), methods=["POST"], name=f"connect.{e.rpc}")
+            for e in registry.load() if e.connect_path]
     return out

@@ -41,6 +41,23 @@ def domain_error(exc: DomainError) -> Response:
     return json_response(body, exc.http_status)
 
 
+# Connect's error codes and HTTP statuses (connectrpc.com/docs/protocol#error-codes) by gRPC code.
+CONNECT_CODES: dict[int, tuple[str, int]] = {
+    1: ("canceled", 499), 2: ("unknown", 500), 3: ("invalid_argument", 400), 4: ("deadline_exceeded", 504),
+    5: ("not_found", 404), 6: ("already_exists", 409), 7: ("permission_denied", 403),
+    8: ("resource_exhausted", 429), 9: ("failed_precondition", 400), 12: ("unimplemented", 501),
+    13: ("internal", 500), 14: ("unavailable", 503), 16: ("unauthenticated", 401),
+}
+
+
+def connect_error(exc: DomainError) -> Response:
+    """A Connect unary error: `{"code": "<name>", "message"}` with the code's HTTP status. The
+    message is the gateway's; ZITADEL's ErrorDetail (a binary proto in Connect) is left out."""
+    name, status = CONNECT_CODES.get(exc.grpc_code, ("unknown", 500))
+    message = exc.description if exc.plain else f"{exc.description} ({exc.error_id})"
+    return json_response({"code": name, "message": message}, status)
+
+
 def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """An HTTP error raised by the framework itself, in the same shape as a gRPC status."""
     return json_response(status_body(GRPC_CODE_BY_HTTP_STATUS.get(status, 2), message), status, headers)

@@ -23,7 +23,7 @@ from bergfried.domain.auth_requests import AuthRequest
 from bergfried.management import auth_requests as ops
 from bergfried.management.auth_requests import Permit
 
-api = Resource("OIDCService", "")
+api = Resource("OIDCService", "", connect="zitadel.oidc.v2.OIDCService")
 
 
 class AuthRequestModel(ApiModel):

@@ -32,7 +32,7 @@ from bergfried.store import api_sessions, orgs, sessions
 from bergfried.store import users as user_store
 from bergfried.store.api_sessions import ApiSession
 
-api = Resource("SessionService", "")
+api = Resource("SessionService", "", connect="zitadel.session.v2.SessionService")
 
 
 class CheckUser(ApiModel):

@@ -33,7 +33,7 @@ from bergfried.store import metadata as metadata_store
 from bergfried.store import tables as t
 from bergfried.store import users as store
 
-api = Resource("UserService", "")
+api = Resource("UserService", "", connect="zitadel.user.v2.UserService")
 U = t.users
 
 
