@@ -28,7 +28,7 @@ async def test_add_human_user_then_get_it(world: World) -> None:
     assert "changeDate" not in body["details"]
     events = await events_after(world.services.store, before, aggregate_id=body["userId"])
     assert events[0].event_type == "user.human.added"
-    assert body["details"]["sequence"] in {str(e.sequence) for e in events}
+    assert body["details"]["sequence"] == str(events[-1].sequence)  # the last event of the change
     got = (await world.call("GET", f"/management/v1/users/{body['userId']}", world.owner)).json()["user"]
     assert got["state"] == "USER_STATE_ACTIVE"
     assert got["userName"] == "wile.e"
@@ -141,3 +141,11 @@ async def test_users_of_another_org_are_invisible(world: World) -> None:
     assert error_of(await world.call("GET", base, world.owner)) == (404, 5, "User could not be found (QUERY-Dfbg2)")
     assert error_of(await world.call("POST", base + "/_lock", world.owner, json={}))[:2] == (400, 9)
     assert error_of(await world.call("DELETE", base, world.owner))[:2] == (400, 9)
+
+
+async def test_is_user_unique(world: World) -> None:
+    base = "/management/v1/users/_is_unique"
+    assert (await world.call("GET", base + "?userName=road.runner", world.owner)).json() == {}
+    assert (await world.call("GET", base + "?userName=Nobody", world.owner)).json() == {"isUnique": True}
+    assert (await world.call("GET", base + "?email=road.runner@example.com", world.owner)).json() == {}
+    assert (await world.call("GET", base + "?userName=coyote", world.owner)).json() == {"isUnique": True}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bergfried.domain.common import ObjectDetails
 from bergfried.domain.members import MemberLevel
 from bergfried.domain.orgs import Org, OrgState, generated_org_domain
@@ -23,8 +25,9 @@ async def add(tx: Tx, name: str, creator_id: str) -> tuple[Org, ObjectDetails]:
     instance = await instances.get(tx.conn)
     assert instance is not None
     org, details = await orgs.create(tx, name, generated_org_domain(name.strip(), instance.domain))
-    await members.add(tx, MemberLevel.ORG, org.id, creator_id, ["ORG_OWNER"], org_id=org.id)
-    return org, details
+    member = await members.add(tx, MemberLevel.ORG, org.id, creator_id, ["ORG_OWNER"], org_id=org.id)
+    # The answer names the last event of the change (`pushedEventsToObjectDetails`).
+    return org, dataclasses.replace(details, sequence=member.sequence)
 
 
 async def set_state(tx: Tx, org_id: str, state: OrgState) -> ObjectDetails:

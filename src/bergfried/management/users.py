@@ -102,3 +102,20 @@ def search(org_id: str) -> sa.Select[Any]:
 
 def details_of_row(row: Any) -> tuple[int, datetime, datetime, str]:
     return int(row.sequence), row.created_at, row.changed_at, row.org_id
+
+
+async def taken(conn: AsyncConnection, services: Services, org_id: str, username: str, email: str) -> bool:
+    """A user name is unique per organization when login names carry the domain, else per
+    instance (spec/management-api.md §5.1 login names); e-mail addresses per organization."""
+    conditions = []
+    if username:
+        condition = t.users.c.username_lower == username.strip().lower()
+        if services.policies.domain.user_login_must_be_domain:
+            condition = sa.and_(condition, t.users.c.org_id == org_id)
+        conditions.append(condition)
+    if email:
+        conditions.append(sa.and_(t.users.c.email_lower == email.strip().lower(), t.users.c.org_id == org_id))
+    if not conditions:
+        return False
+    query = sa.select(t.users.c.id).where(sa.or_(*conditions), t.users.c.state != "USER_STATE_DELETED").limit(1)
+    return (await conn.execute(query)).first() is not None

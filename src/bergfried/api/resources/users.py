@@ -158,6 +158,23 @@ async def get_user(call: Call, req: UserIdRequest) -> GetUserByIDResponse:
                                                preferred))
 
 
+class IsUserUniqueRequest(ApiModel):
+    user_name: Optional200 = ""
+    email: Optional200 = ""
+
+
+class IsUserUniqueResponse(ApiModel):
+    is_unique: bool = False
+
+
+@api.get("/users/_is_unique", "IsUserUnique", permission="user.read")
+async def is_unique(call: Call, req: IsUserUniqueRequest) -> IsUserUniqueResponse:
+    """Whether no user holds this user name (`?userName=`) or e-mail (`?email=`) yet."""
+    async with call.store.read() as conn:
+        taken = await ops.taken(conn, call.services, call.org_id, req.user_name, req.email)
+    return IsUserUniqueResponse(is_unique=not taken)
+
+
 # --- state -----------------------------------------------------------------------------------
 
 def _state_change(change: str, rpc: str, summary: str) -> None:
