@@ -67,7 +67,7 @@ class HashedPasswordV2(ApiModel):
 
 
 class AddHumanUserRequest(ApiModel):
-    user_id: Annotated[str, Field(max_length=200)] = ""
+    user_id: Annotated[str, Field(max_length=20, pattern=r"^[0-9A-Za-z_-]*$")] = ""  # ids are 20 chars here
     username: Annotated[str, Field(max_length=200)] = ""
     organization: v2.Organization | None = None
     profile: ProfileV2
