@@ -95,3 +95,11 @@ async def test_list_users_errors_and_a_caller_without_reading_rights_sees_nothin
     nothing = await w.call("POST", "/v2/users", w.weak, json={})  # v2 lists filter, they do not fail
     assert nothing.status_code == 200
     assert nothing.json().get("result", []) == []
+
+
+async def test_openapi_lists_the_v2_calls_with_unique_operation_ids(v2: V2) -> None:
+    document = (await v2.w.client.get("/openapi/v2/swagger/openapi.json")).json()
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
+    assert document["paths"]["/v2/sessions"]["post"]["operationId"] == "SessionService_CreateSession"
+    assert "201" in document["paths"]["/v2/sessions"]["post"]["responses"]

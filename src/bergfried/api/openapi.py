@@ -69,7 +69,8 @@ def _operation(endpoint: Endpoint, mapping: dict[Any, Any],
         responses[status] = {"description": text,
                              "content": {"application/json": {"schema": {"$ref": REF.format(model="Status")}}}}
     operation: dict[str, Any] = {
-        "operationId": endpoint.rpc,
+        # v2 RPCs share names with v1 ones (GetUserByID, ListUsers): ZITADEL's v2 ids carry the service
+        "operationId": f"{endpoint.tag}_{endpoint.rpc}" if endpoint.connect_service else endpoint.rpc,
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
         "description": f"Required permission: `{endpoint.permission}`"
