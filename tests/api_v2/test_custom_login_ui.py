@@ -5,10 +5,14 @@ session's `sid` and `amr` → userinfo."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
-from bergfried.domain.apps import Application
+from bergfried.domain.apps import Application, AppType, AuthMethodType, GrantType, OIDCConfig, ResponseType
+from bergfried.store import projects
 from tests.api_v2.conftest import LOGIN_UI, V2, claims_of, error_of, query_of
+from tests.factories import make_web_app
 
 
 async def _login_through_ui(v2: V2, location: str) -> tuple[str, str]:
@@ -17,7 +21,7 @@ async def _login_through_ui(v2: V2, location: str) -> tuple[str, str]:
     request_id = query_of(location)["authRequest"]
     got = await v2.call("GET", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat)
     assert got.status_code == 200, got.text
-    assert got.json()["authRequest"]["clientId"] == v2.app.client_id or v2.app_v2.client_id
+    assert got.json()["authRequest"]["redirectUri"] == "https://app.example.com/cb"
     session_id, token = await v2.session()
     callback = await v2.call("POST", f"/v2/oidc/auth_requests/{request_id}", v2.login_pat,
                              json={"session": {"sessionId": session_id, "sessionToken": token}})
@@ -127,3 +131,23 @@ async def test_the_same_login_over_connect(v2: V2) -> None:
                             "message": "Auth Request has already been handled (COMMAND-Sx208nt)"}
     anonymous = await v2.call("POST", "/zitadel.user.v2.UserService/GetUserByID", None, json={"userId": "1"})
     assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")
+
+
+@pytest.mark.rule("spec/api-v2.md §4: for implicit response types the tokens are built into the callbackUrl fragment")
+async def test_implicit_flow_through_the_ui_puts_the_tokens_in_the_fragment(v2: V2) -> None:
+    store = v2.w.services.store
+    async with store.write() as tx:
+        project = await projects.get(tx.conn, v2.app_v2.project_id)
+    implicit = await make_web_app(store, project, "implicit", OIDCConfig(
+        redirect_uris=("https://app.example.com/cb",), response_types=(ResponseType.ID_TOKEN_TOKEN,),
+        grant_types=(GrantType.IMPLICIT,), app_type=AppType.USER_AGENT, auth_method_type=AuthMethodType.NONE,
+        login_v2_base_uri=""), secret_hash=None)
+    location = await v2.authorize(implicit, response_type="id_token token", nonce="n0nce")
+    assert location.startswith("/ui/v2/login/login?authRequest=V2_")  # v2 without a base URI: the default
+    session_id, callback_url = await _login_through_ui(v2, location)
+    assert callback_url.startswith("https://app.example.com/cb#")
+    fragment = {k: v[0] for k, v in parse_qs(urlsplit(callback_url).fragment).items()}
+    assert fragment["state"] == "st4te"
+    assert "access_token" in fragment
+    claims = claims_of(fragment["id_token"])
+    assert (claims["sid"], claims["nonce"], claims["amr"]) == (session_id, "n0nce", ["pwd"])
