@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.claims import load
@@ -32,8 +33,8 @@ from bergfried.claims.subject import Subject
 from bergfried.crypto.hashing import generate_secret
 from bergfried.domain.apps import Application, GrantType
 from bergfried.services import Services
-from bergfried.store import apps as app_store
 from bergfried.store import instances as instance_store
+from bergfried.store import tables as t
 from bergfried.store import tokens as token_store
 from bergfried.store.tx import Tx
 
@@ -79,9 +80,16 @@ async def audience_for(conn: AsyncConnection, app: Application, scopes: Iterable
         instance = await instance_store.get(conn)
         if instance is not None and instance.zitadel_project_id:
             projects.append(instance.zitadel_project_id)
+    ordered = list(dict.fromkeys(projects))
+    a = t.applications
+    rows = await conn.execute(sa.select(a.c.project_id, a.c.client_id).where(a.c.project_id.in_(ordered))
+                              .order_by(a.c.id))  # one query however many `…:aud` scopes were sent
+    clients: dict[str, list[str]] = {}
+    for row in rows:
+        clients.setdefault(row.project_id, []).append(row.client_id)
     out: list[str] = [app.client_id]
-    for project_id in dict.fromkeys(projects):
-        out.extend(a.client_id for a in await app_store.list_for_project(conn, project_id))
+    for project_id in ordered:
+        out.extend(clients.get(project_id, ()))
         out.append(project_id)
     return tuple(dict.fromkeys(out))
 
