@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from bergfried.store import sessions
 from bergfried.store import tables as t
 from tests.api_v2.conftest import PASSWORD, V2, error_of
 
@@ -97,3 +98,15 @@ async def test_get_and_delete_session(v2: V2) -> None:
     assert error_of(await v2.call("GET", path, v2.login_pat))[:2] == (404, 5)
     assert error_of(await v2.call("DELETE", path, v2.login_pat, json={}))[:2] == (404, 5)
     assert error_of(await v2.call("DELETE", path, None, json={}))[:2] == (401, 16)
+
+
+async def test_a_hosted_login_session_shows_its_factors_too(v2: V2) -> None:
+    async with v2.w.services.store.write() as tx:
+        browser = await sessions.create(tx, v2.alice.id, "agent-hash", org_id=v2.w.acme.id,
+                                        password_checked_at=tx.now)
+    got = await v2.call("GET", f"/v2/sessions/{browser.id}", v2.login_pat)  # IAM_LOGIN_CLIENT: session.read
+    assert got.status_code == 200, got.text
+    factors = got.json()["session"]["factors"]
+    assert factors["user"]["id"] == v2.alice.id
+    assert factors["user"]["loginName"] == v2.login_name
+    assert "verifiedAt" in factors["password"]

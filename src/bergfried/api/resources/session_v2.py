@@ -184,21 +184,24 @@ async def set_session(call: Call, req: SetSessionRequest) -> SetSessionResponse:
 
 
 async def _factors(call: Call, session: ApiSession) -> Factors:
-    user_factor = session.factors.get("user")
-    password = session.factors.get("password")
-    out = Factors(password=VerifiedFactor(verified_at=datetime.fromisoformat(password["verifiedAt"]))
-                  if password else None)
-    if not user_factor:
+    """The checked factors. Sessions of the hosted login keep only their columns (user and password
+    time), so those fill in what the JSON lacks."""
+    user_factor = session.factors.get("user") or {}
+    password_at = session.password_checked_at
+    out = Factors(password=VerifiedFactor(verified_at=password_at) if password_at else None)
+    user_id = user_factor.get("id") or session.user_id
+    if not user_id:
         return out
     async with call.store.read() as conn:
-        user = await user_store.find(conn, user_factor["id"])
+        user = await user_store.find(conn, user_id)
         org = await orgs.get(conn, user.org_id) if user is not None else None
     if user is None or org is None:
         return out
     must = call.services.policies.domain.user_login_must_be_domain
     display = user.display_name if isinstance(user, HumanUser) else user.name
+    verified = user_factor.get("verifiedAt")
     return out.model_copy(update={"user": UserFactor(
-        verified_at=datetime.fromisoformat(user_factor["verifiedAt"]), id=user.id,
+        verified_at=datetime.fromisoformat(verified) if verified else session.created_at, id=user.id,
         login_name=preferred_login_name(user.username, org.primary_domain, must_be_domain=must),
         display_name=display, organization_id=user.org_id)})
 
