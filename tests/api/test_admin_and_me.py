@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bergfried.crypto.passwords import hash_password
+from bergfried.login import flow
+from bergfried.store import users
 from tests.api.conftest import World, error_of
 
 
@@ -64,3 +67,17 @@ async def test_auth_me(world: World) -> None:
     assert one["value"] == "cmVk"
     assert error_of(await world.call("GET", "/auth/v1/users/me/metadata/nope", token))[:2] == (404, 5)
     assert error_of(await world.call("GET", "/auth/v1/users/me"))[:2] == (401, 16)
+
+
+@pytest.mark.rule("admin.proto UpdateLockoutPolicy: the hosted login's password check locks by the changed policy")
+async def test_lockout_policy_reaches_the_login(world: World) -> None:
+    store = world.services.store
+    async with store.write() as tx:
+        await users.set_password(tx, world.user, hash_password("Password1!"))
+    assert (await world.call("PUT", "/admin/v1/policies/lockout", world.iam_pat,
+                             json={"maxPasswordAttempts": "1"})).status_code == 200
+    async with store.write() as tx:
+        outcome = await flow.check_password(tx, world.services, "road.runner@acme.localhost", "wrong")
+    assert outcome.user is None
+    got = await world.call("GET", f"/management/v1/users/{world.user.id}", world.owner)
+    assert got.json()["user"]["state"] == "USER_STATE_LOCKED"

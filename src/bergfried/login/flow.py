@@ -23,10 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bergfried.claims import scopes as sc
 from bergfried.crypto.passwords import verify_password
 from bergfried.domain.auth_requests import AuthRequest
+from bergfried.domain.policies import LockoutPolicy
 from bergfried.domain.sessions import Session
 from bergfried.domain.users import HumanUser, MachineUser, User, UserState, ensure_can_log_in, preferred_login_name
 from bergfried.errors import NotFound, PreconditionFailed
 from bergfried.login.steps import Candidate, Preselected
+from bergfried.management import policies
 from bergfried.services import Services
 from bergfried.store import orgs as org_store
 from bergfried.store import sessions as session_store
@@ -147,8 +149,9 @@ async def check_password(tx: Tx, services: Services, login_name: str, password: 
         await _verify(None, password)
         return PasswordOutcome(None, invalid if problem == NOT_FOUND else problem)
     succeeded = await _verify(user.password_hash, password)
+    lockout, _ = await policies.current(tx.conn, services, LockoutPolicy)  # the admin API may change it
     await user_store.record_password_check(tx, user, succeeded=succeeded,
-                                           max_attempts=services.policies.lockout.max_password_attempts)
+                                           max_attempts=lockout.max_password_attempts)
     if not succeeded:
         return PasswordOutcome(None, invalid)
     # A parallel failure may have locked the user after we read it; the UPDATE above waited for

@@ -22,10 +22,11 @@ from bergfried.crypto.passwords import hash_password
 from bergfried.domain.auth_requests import AuthRequest
 from bergfried.domain.instance import Instance
 from bergfried.domain.orgs import Org, OrgState
-from bergfried.domain.policies import check_password
+from bergfried.domain.policies import PasswordComplexityPolicy, check_password
 from bergfried.domain.users import HumanUser, Profile
 from bergfried.errors import NotFound, PreconditionFailed
 from bergfried.login.forms import BadForm
+from bergfried.management import policies
 from bergfried.services import Services
 from bergfried.store import instances, orgs, users
 from bergfried.store.tx import Tx
@@ -119,7 +120,8 @@ async def _org_of(tx: Tx, request: AuthRequest, instance: Instance) -> Org:
 
 async def create_user(tx: Tx, services: Services, request: AuthRequest, form: RegisterForm) -> HumanUser:
     """The new human user, active, with its password set (its e-mail is not verified yet)."""
-    check_password(services.policies.password, form.password)
+    complexity, _ = await policies.current(tx.conn, services, PasswordComplexityPolicy)  # admin API may change it
+    check_password(complexity, form.password)
     instance = await instances.get(tx.conn)
     if instance is None:
         raise PreconditionFailed("Errors.Instance.NotFound", "Instance not found")
