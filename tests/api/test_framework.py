@@ -12,6 +12,7 @@ from bergfried.domain.members import MemberLevel
 from bergfried.store import members, tokens
 from bergfried.store.tokens import AccessTokenRecord, Grant
 from tests.api.conftest import World, error_of
+from tests.factories import latest_sequence
 
 MY_ORG = "/management/v1/orgs/me"
 
@@ -136,3 +137,21 @@ async def test_openapi_document_and_docs_page_are_served(world: World) -> None:
     assert page.status_code == 200
     assert "SetUserMetadata" in page.text
     assert "<script" not in page.text
+
+
+@pytest.mark.rule("issue 6 item 4: a change commits fully or not at all; rejected calls write no event")
+async def test_rejected_calls_write_nothing(world: World) -> None:
+    before = await latest_sequence(world.services.store)
+    user = f"/management/v1/users/{world.user.id}"
+    rejected = [
+        await world.call("POST", user + "/metadata/_bulk", world.owner,
+                         json={"metadata": [{"key": "ok", "value": "MQ=="}, {"key": "", "value": "MQ=="}]}),
+        await world.call("DELETE", user + "/metadata/_bulk", world.owner, json={"keys": ["missing"]}),
+        await world.call("POST", user + "/_unlock", world.owner, json={}),
+        await world.call("POST", user + "/metadata/k", world.weak, json={"value": "MQ=="}),
+        await world.call("POST", "/management/v1/users/human", world.owner, json={
+            "userName": "road.runner", "profile": {"firstName": "A", "lastName": "B"},
+            "email": {"email": "a@b.ch", "isEmailVerified": True}}),
+    ]
+    assert [r.status_code for r in rejected] == [400, 404, 400, 403, 409]
+    assert await latest_sequence(world.services.store) == before
