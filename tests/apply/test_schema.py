@@ -96,3 +96,13 @@ def test_plan_lines_show_values_as_the_file_writes_them() -> None:
     assert diff({"devMode": (False, True), "clockSkew": (timedelta(0), timedelta(seconds=1.5)),
                  "appType": (AppType.WEB, AppType.NATIVE), "name": ("a", "a")}) == (
         "devMode: false → true", "clockSkew: 0s → 1.5s", "appType: OIDC_APP_TYPE_WEB → OIDC_APP_TYPE_NATIVE")
+
+
+def test_the_file_described_in_docs_apply_md_parses() -> None:
+    import re
+
+    text = (Path(__file__).parents[2] / "docs" / "apply.md").read_text(encoding="utf-8")
+    block = re.search(r"## The file.*?```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    world = schema.parse(yaml.safe_load(block.group(1)), "docs/apply.md")
+    assert [org.name for org in world.orgs] == ["ACME", "Partner"]

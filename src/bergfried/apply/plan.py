@@ -2,11 +2,11 @@
 each step finds what it needs: organizations, projects, roles, applications, users, metadata,
 grants; deletions (`--prune` only) last.
 
-Deletion is limited to what sits under a declared object and is listed in the file: roles and
-applications of a declared project whose `roles:` / `applications:` list is given, metadata
-keys and grants of a declared user whose `metadata:` / `grants:` is given. Organizations,
-projects and users are never deleted by apply (the default organization holds the instance's own
-project and admins).
+Deletion is limited to what sits under a declared object and is listed in the file: roles,
+applications and project grants of a declared project whose `roles:` / `applications:` /
+`grants:` list is given, metadata keys of a declared organization or user, and the grants of a
+declared user. Organizations, projects and users are never deleted by apply (the default
+organization holds the instance's own project and admins).
 """
 
 from __future__ import annotations
@@ -14,26 +14,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bergfried.apply import plan_apps, plan_users
+from bergfried.apply import plan_apps, plan_grants, plan_metadata, plan_users
 from bergfried.apply.actions import Action, Context, Kind, camel, diff
 from bergfried.apply.current import OrgNow, ProjectNow
 from bergfried.apply.schema import OrgSpec, ProjectSpec, RoleSpec, World
+from bergfried.domain.metadata import Metadata
 from bergfried.domain.orgs import generated_org_domain
 from bergfried.domain.projects import ProjectRole
 from bergfried.management import projects as project_commands
-from bergfried.store import orgs
+from bergfried.store import metadata, orgs
 
-_DELETION_ORDER = ("grant", "metadata", "application", "role")
+_DELETION_ORDER = ("grant", "metadata", "project grant", "application", "role")
 
 
 @dataclass(slots=True)
 class Plan:
     actions: list[Action] = field(default_factory=list)
     deletions: list[Action] = field(default_factory=list)
-    roles_after: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (org key, project) → keys
+    roles_after: plan_grants.RolesAfter = field(default_factory=dict)
 
     def all(self) -> list[Action]:
-        """Deletions children first: grants and metadata, then applications, then roles."""
+        """Deletions children first: grants and metadata, project grants, applications, roles."""
         return self.actions + sorted(self.deletions, key=lambda a: _DELETION_ORDER.index(a.what))
 
 
@@ -42,17 +43,23 @@ def _flags(spec: ProjectSpec) -> dict[str, Any]:
             "has_project_check": spec.has_project_check, "private_labeling_setting": spec.private_labeling_setting}
 
 
-def _org(plan: Plan, spec: OrgSpec, at: str, now: OrgNow | None) -> None:
+def _org(plan: Plan, spec: OrgSpec, at: str, now: OrgNow | None, prune: bool) -> None:
     key = spec.name.strip().lower()
 
     async def create(ctx: Context) -> None:
         org, _ = await orgs.create(ctx.tx, spec.name, generated_org_domain(spec.name, ctx.instance.domain))
         ctx.orgs[key] = org.id
 
+    async def set_values(ctx: Context, entries: list[Metadata]) -> object:
+        return await metadata.set_for(ctx.tx, metadata.of_org(ctx.org_id(spec.name)), entries)
+
+    async def remove_keys(ctx: Context, keys: list[str]) -> object:
+        return await metadata.remove_for(ctx.tx, metadata.of_org(ctx.org_id(spec.name)), keys)
+
     if now is None:
         plan.actions.append(Action(Kind.CREATE, "organization", spec.name, at, create))
-    for name, project_now in (now.projects if now else {}).items():
-        plan.roles_after[(key, name)] = set(project_now.roles)
+    plan_metadata.plan(plan.actions, plan.deletions, spec.name, at, spec.metadata, now.metadata if now else {},
+                       prune, set_values, remove_keys)
 
 
 def _project(plan: Plan, org: OrgSpec, spec: ProjectSpec, at: str, now: ProjectNow | None, prune: bool) -> None:
@@ -121,13 +128,20 @@ def _remove_role(org: OrgSpec, project: ProjectSpec, key: str, at: str) -> Actio
 
 def plan(world: World, current: dict[str, OrgNow], *, prune: bool) -> list[Action]:
     result = Plan()
+    plan_grants.seed_roles(result.roles_after, current)
+    declared = {org.name.strip().lower() for org in world.orgs}
     for i, org in enumerate(world.orgs):
         now = current.get(org.name.strip().lower())
-        _org(result, org, f"orgs[{i}]", now)
+        _org(result, org, f"orgs[{i}]", now, prune)
         for j, project in enumerate(org.projects):
             _project(result, org, project, f"orgs[{i}].projects[{j}]", now.projects.get(project.name) if now else None,
                      prune)
-    for i, org in enumerate(world.orgs):
+    for i, org in enumerate(world.orgs):  # every organization exists by now
         now = current.get(org.name.strip().lower())
-        plan_users.plan(result.actions, result.deletions, org, f"orgs[{i}]", now, result.roles_after, prune)
+        for j, project in enumerate(org.projects):
+            plan_grants.project_grants(result.actions, result.deletions, org, project, f"orgs[{i}].projects[{j}]",
+                                       now.projects.get(project.name) if now else None, current, declared,
+                                       result.roles_after, prune)
+    for i, org in enumerate(world.orgs):
+        plan_users.plan(result.actions, result.deletions, org, f"orgs[{i}]", current, result.roles_after, prune)
     return result.all()

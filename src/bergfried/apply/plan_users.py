@@ -14,18 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bergfried.apply import plan_grants, plan_metadata
 from bergfried.apply.actions import Action, Context, Kind, camel, diff
 from bergfried.apply.current import OrgNow, UserNow
-from bergfried.apply.schema import HumanSpec, OrgSpec, UserGrantSpec, UserSpec
-from bergfried.domain.grants import UserGrant
+from bergfried.apply.schema import HumanSpec, OrgSpec, UserSpec
 from bergfried.domain.metadata import Metadata
 from bergfried.domain.users import HumanUser, MachineUser, Profile, User
 from bergfried.errors import ConfigError
-from bergfried.management import grants as grant_commands
 from bergfried.management import user_metadata, user_profile
 from bergfried.management import users as user_commands
-
-RolesAfter = Mapping[tuple[str, str], set[str]]
 
 
 def password_of(spec: HumanSpec, at: str, base_dir: Path, environ: Mapping[str, str]) -> str:
@@ -133,87 +130,24 @@ def _changes(org: OrgSpec, spec: UserSpec, now: UserNow, at: str) -> list[Action
 
 def _metadata(actions: list[Action], deletions: list[Action], org: OrgSpec, spec: UserSpec, at: str,
               current: Mapping[str, bytes], prune: bool) -> None:
-    target = f"{org.name}/{spec.user_name}"
-    for key, value in (spec.metadata or {}).items():
-        wanted = value.encode()
-        if current.get(key) == wanted:
-            continue
+    async def set_values(ctx: Context, entries: list[Metadata]) -> object:
+        user = ctx.user(org.name, spec.user_name)
+        return await user_metadata.set_metadata(ctx.tx, user.org_id, user.id, entries)
 
-        async def set_value(ctx: Context, key: str = key, wanted: bytes = wanted) -> None:
-            user = ctx.user(org.name, spec.user_name)
-            await user_metadata.set_metadata(ctx.tx, user.org_id, user.id, [Metadata(key, wanted)])
+    async def remove_keys(ctx: Context, keys: list[str]) -> object:
+        user = ctx.user(org.name, spec.user_name)
+        return await user_metadata.remove_metadata(ctx.tx, user.org_id, user.id, keys)
 
-        kind = Kind.CHANGE if key in current else Kind.CREATE
-        changes = diff({"value": (_text(current[key]), value)}) if key in current else ()
-        actions.append(Action(kind, "metadata", f"{target} {key}", f"{at}.metadata.{key}", set_value, changes))
-    if prune and spec.metadata is not None:
-        for key in sorted(set(current) - set(spec.metadata)):
-            async def remove(ctx: Context, key: str = key) -> None:
-                user = ctx.user(org.name, spec.user_name)
-                await user_metadata.remove_metadata(ctx.tx, user.org_id, user.id, [key])
-
-            deletions.append(Action(Kind.DELETE, "metadata", f"{target} {key}", f"{at}.metadata", remove))
+    plan_metadata.plan(actions, deletions, f"{org.name}/{spec.user_name}", at, spec.metadata, current, prune,
+                       set_values, remove_keys)
 
 
-def _text(value: bytes) -> str:
-    return value.decode("utf-8", errors="replace")
-
-
-def _grant(org: OrgSpec, spec: UserSpec, grant: UserGrantSpec, at: str, now: UserGrant | None,
-           roles_after: RolesAfter) -> Action | None:
-    org_key = org.name.strip().lower()
-    available = roles_after.get((org_key, grant.project))
-    if available is None:
-        raise ConfigError(f"{at}.project: no project {grant.project!r} in organization {org.name!r}")
-    unknown = [key for key in grant.role_keys if key not in available]
-    if unknown:
-        raise ConfigError(f"{at}.roleKeys: project {grant.project!r} has no role {unknown[0]!r}")
-    target = f"{org.name}/{spec.user_name} on {grant.project}"
-    keys = list(grant.role_keys)
-
-    async def create(ctx: Context) -> None:
-        user, project = ctx.user(org.name, spec.user_name), ctx.project(org.name, grant.project)
-        await grant_commands.add_user_grant(ctx.tx, project.org_id, user.id, project.id, keys)
-
-    async def change(ctx: Context) -> None:
-        assert now is not None
-        await grant_commands.change_user_grant(ctx.tx, now.org_id, now.user_id, now.id, keys)
-
-    if now is None:
-        return Action(Kind.CREATE, "grant", target, at, create)
-    if set(now.role_keys) == set(keys):
-        return None
-    return Action(Kind.CHANGE, "grant", target, at, change, diff({"roleKeys": (now.role_keys, grant.role_keys)}))
-
-
-def _grants(actions: list[Action], deletions: list[Action], org: OrgSpec, spec: UserSpec, at: str,
-            now: UserNow | None, org_now: OrgNow | None, roles_after: RolesAfter, prune: bool) -> None:
-    current = now.grants if now else {}
-    project_ids = {name: p.project.id for name, p in (org_now.projects if org_now else {}).items()}
-    for i, grant in enumerate(spec.grants or ()):
-        existing = current.get(project_ids[grant.project]) if grant.project in project_ids else None
-        action = _grant(org, spec, grant, f"{at}.grants[{i}]", existing, roles_after)
-        if action is not None:
-            actions.append(action)
-    if prune and spec.grants is not None:
-        declared = {project_ids.get(g.project) for g in spec.grants}
-        names: dict[str, str] = {pid: name for name, pid in project_ids.items()}
-        for project_id, found in sorted(current.items()):
-            if project_id in declared:
-                continue
-
-            async def remove(ctx: Context, found: UserGrant = found) -> None:
-                await grant_commands.remove_user_grant(ctx.tx, found.org_id, found.user_id, found.id)
-
-            target = f"{org.name}/{spec.user_name} on {names.get(project_id, project_id)}"
-            deletions.append(Action(Kind.DELETE, "grant", target, f"{at}.grants", remove))
-
-
-def plan(actions: list[Action], deletions: list[Action], org: OrgSpec, at: str, org_now: OrgNow | None,
-         roles_after: RolesAfter, prune: bool) -> None:
+def plan(actions: list[Action], deletions: list[Action], org: OrgSpec, at: str, current: Mapping[str, OrgNow],
+         roles_after: plan_grants.RolesAfter, prune: bool) -> None:
+    org_now = current.get(org.name.strip().lower())
     for i, spec in enumerate(org.users):
         where = f"{at}.users[{i}]"
         now = org_now.users.get(spec.user_name.strip().lower()) if org_now else None
         actions.extend([_create(org, spec, where)] if now is None else _changes(org, spec, now, where))
         _metadata(actions, deletions, org, spec, where, now.metadata if now else {}, prune)
-        _grants(actions, deletions, org, spec, where, now, org_now, roles_after, prune)
+        plan_grants.user_grants(actions, deletions, org, spec, where, now, current, roles_after, prune)

@@ -83,6 +83,13 @@ class AppSpec(Spec):
         return self
 
 
+class ProjectGrantSpec(Spec):
+    """Share the project with another organization declared in the same file."""
+
+    granted_org: Name
+    role_keys: tuple[str, ...] = ()
+
+
 class ProjectSpec(Spec):
     name: Name
     project_role_assertion: bool = False
@@ -91,6 +98,7 @@ class ProjectSpec(Spec):
     private_labeling_setting: PrivateLabelingSetting = PrivateLabelingSetting.UNSPECIFIED
     roles: tuple[RoleSpec, ...] | None = None
     applications: tuple[AppSpec, ...] | None = None
+    grants: tuple[ProjectGrantSpec, ...] | None = None
 
 
 class ProfileSpec(Spec):
@@ -141,7 +149,8 @@ class MachineSpec(Spec):
 
 
 class UserGrantSpec(Spec):
-    project: Name  # a project of the user's organization
+    project: Name
+    project_org: str | None = None  # the project's organization when it is not the user's (via a project grant)
     role_keys: tuple[str, ...] = ()
 
 
@@ -161,6 +170,7 @@ class UserSpec(Spec):
 
 class OrgSpec(Spec):
     name: Name
+    metadata: dict[str, str] | None = None
     projects: tuple[ProjectSpec, ...] = ()
     users: tuple[UserSpec, ...] = ()
 
@@ -208,10 +218,12 @@ def _check_unique(world: World) -> None:
             _duplicates(((f"{at}.roles[{k}].key", r.key) for k, r in enumerate(project.roles or ())), "role key")
             _duplicates(((f"{at}.applications[{k}].name", a.name) for k, a in enumerate(project.applications or ())),
                         "application name")
+            _duplicates(((f"{at}.grants[{k}].grantedOrg", g.granted_org) for k, g in enumerate(project.grants or ())),
+                        "grant to organization", fold=True)
         for j, user in enumerate(org.users):
             at = f"orgs[{i}].users[{j}]"
-            _duplicates(((f"{at}.grants[{k}].project", g.project) for k, g in enumerate(user.grants or ())),
-                        "grant of project")
+            _duplicates(((f"{at}.grants[{k}].project", f"{(g.project_org or org.name).strip().lower()}/{g.project}")
+                         for k, g in enumerate(user.grants or ())), "grant of project")
 
 
 def parse(data: Any, source: str = "world file") -> World:
