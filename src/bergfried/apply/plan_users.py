@@ -1,11 +1,11 @@
-"""Users of a declared organization, their metadata and their user grants.
+"""Users of a declared organization, then their metadata (`plan_metadata`) and user grants
+(`plan_grants`).
 
 A user is created and changed with the management API's rules (`management.users`: password
 policy, argon2id, ACTIVE with a password or a verified e-mail; `management.user_profile`: one
-call each for profile, e-mail and phone, or the machine's data). Its password is an initial one, read
-from the file, a file beside it (`passwordFile`) or the environment (`passwordEnv`) only when the
-user is created. Metadata values are UTF-8 text. Grants are direct grants on projects of the
-user's own organization.
+call each for profile, e-mail and phone, or the machine's data). Its password is an initial one,
+read from the file, a file beside it (`passwordFile`) or the environment (`passwordEnv`) only when
+the user is created.
 """
 
 from __future__ import annotations
