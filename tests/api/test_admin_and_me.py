@@ -21,8 +21,11 @@ async def test_password_complexity_policy(world: World) -> None:
     assert changed.status_code == 200
     now = (await world.call("GET", path, world.iam_pat)).json()["policy"]
     assert now["minLength"] == "4"
-    assert "isDefault" not in now
+    assert now["isDefault"] is True  # the instance's policy is the default one
     assert now["details"]["sequence"] == changed.json()["details"]["sequence"]
+    org_view = (await world.call("GET", "/management/v1/policies/password/complexity", world.owner)).json()
+    assert org_view["policy"]["minLength"] == "4"
+    assert org_view["policy"]["isDefault"] is True
     user = {"userName": "simple", "profile": {"firstName": "S", "lastName": "P"},
             "email": {"email": "s@acme.com"}, "initialPassword": "abcd"}
     assert (await world.call("POST", "/management/v1/users/human", world.owner, json=user)).status_code == 200
@@ -33,6 +36,8 @@ async def test_password_complexity_policy(world: World) -> None:
 async def test_lockout_and_login_policies(world: World) -> None:
     lockout = "/admin/v1/policies/lockout"
     assert (await world.call("GET", lockout, world.iam_pat)).json()["policy"] == {"isDefault": True}
+    assert (await world.call("GET", "/management/v1/policies/lockout", world.owner)).json()["policy"] == \
+        {"isDefault": True}
     assert (await world.call("PUT", lockout, world.iam_pat, json={"maxPasswordAttempts": 3})).status_code == 200
     assert (await world.call("GET", lockout, world.iam_pat)).json()["policy"]["maxPasswordAttempts"] == "3"
     login = "/admin/v1/policies/login"

@@ -133,6 +133,10 @@ async def test_openapi_document_and_docs_page_are_served(world: World) -> None:
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["properties"]) == {"value"}
     assert body["properties"]["value"]["format"] == "byte"
+    ids = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
+    assert len(ids) == len(set(ids))
+    assert "AdminService_GetLoginPolicy" in ids
+    assert "ManagementService_GetLoginPolicy" in ids
     page = await world.client.get("/openapi/v2/swagger/")
     assert page.status_code == 200
     assert "SetUserMetadata" in page.text

@@ -86,11 +86,29 @@ def _operation(endpoint: Endpoint, mapping: dict[Any, Any],
     return operation
 
 
+# The gateway's services per v1 base path: its OpenAPI ids are `<Service>_<Rpc>`.
+_V1_SERVICES = {"/management/v1": "ManagementService", "/admin/v1": "AdminService", "/auth/v1": "AuthService"}
+
+
+def _unique_operation_ids(paths: dict[str, dict[str, Any]]) -> None:
+    """An RPC name served by two v1 services (admin and management `GetLoginPolicy`) gets the
+    service prefix ZITADEL's own document uses, so operation ids stay unique."""
+    operations = [(path, op) for path, methods in paths.items() for op in methods.values()]
+    counts: dict[str, int] = {}
+    for _, op in operations:
+        counts[op["operationId"]] = counts.get(op["operationId"], 0) + 1
+    for path, op in operations:
+        if counts[op["operationId"]] > 1:
+            service = next((name for base, name in _V1_SERVICES.items() if path.startswith(base + "/")), "Service")
+            op["operationId"] = f"{service}_{op['operationId']}"
+
+
 def document(endpoints: list[Endpoint], *, server_url: str, version: str) -> dict[str, Any]:
     mapping, defs = _schemas(endpoints)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         paths.setdefault(endpoint.openapi_path, {})[endpoint.method.lower()] = _operation(endpoint, mapping, defs)
+    _unique_operation_ids(paths)
     defs["Status"] = STATUS_SCHEMA
     return {
         "openapi": "3.1.0",

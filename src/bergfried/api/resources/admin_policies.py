@@ -1,6 +1,8 @@
 """Instance policies of the admin API (`/admin/v1/policies/...`): login, lockout and password
-complexity. GET answers `{"policy": {...}}` with `isDefault` while the settings' defaults apply;
-PUT replaces the policy and answers `{"details"}`."""
+complexity. GET answers `{"policy": {...}}`; PUT replaces the policy and answers `{"details"}`.
+The instance's policy is ZITADEL's default policy, so it is always `isDefault: true` (ZITADEL's
+query sets it when the policy's owner is the instance). Organizations read the same policies at
+`/management/v1/policies/...` (no organization-specific policies yet, so again `isDefault`)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from bergfried.domain.policies import LockoutPolicy, LoginPolicy, PasswordComple
 from bergfried.management import policies
 
 api = Resource("Instance policies", "/admin/v1")
+org_api = Resource("Organization policies", "/management/v1")
 Count = Annotated[Int64, Field(ge=0, le=2**31)]
 Lifetime = Annotated[Duration, Field(ge=timedelta(0), le=timedelta(days=36500))]
 
@@ -94,8 +97,12 @@ async def get_password_complexity(call: Call, req: Empty) -> GetPasswordComplexi
     async with call.store.read() as conn:
         p, found = await policies.current(conn, call.services, PasswordComplexityPolicy)
     return GetPasswordComplexityPolicyResponse(policy=PasswordComplexityModel(
-        details=_details(found), is_default=found is None, min_length=p.min_length, has_uppercase=p.has_uppercase,
+        details=_details(found), is_default=True, min_length=p.min_length, has_uppercase=p.has_uppercase,
         has_lowercase=p.has_lowercase, has_number=p.has_number, has_symbol=p.has_symbol))
+
+
+org_api.get("/policies/password/complexity", "GetPasswordComplexityPolicy", permission="policy.read",
+            summary="The password complexity policy of the organization (the instance's).")(get_password_complexity)
 
 
 @api.put("/policies/password/complexity", "UpdatePasswordComplexityPolicy", permission="iam.policy.write")
@@ -114,8 +121,12 @@ async def get_lockout(call: Call, req: Empty) -> GetLockoutPolicyResponse:
     async with call.store.read() as conn:
         p, found = await policies.current(conn, call.services, LockoutPolicy)
     return GetLockoutPolicyResponse(policy=LockoutModel(
-        details=_details(found), is_default=found is None, max_password_attempts=p.max_password_attempts,
+        details=_details(found), is_default=True, max_password_attempts=p.max_password_attempts,
         max_otp_attempts=p.max_otp_attempts))
+
+
+org_api.get("/policies/lockout", "GetLockoutPolicy", permission="policy.read",
+            summary="The lockout policy of the organization (the instance's).")(get_lockout)
 
 
 @api.put("/policies/lockout", "UpdateLockoutPolicy", permission="iam.policy.write")
@@ -135,7 +146,7 @@ async def get_login(call: Call, req: Empty) -> GetLoginPolicyResponse:
     async with call.store.read() as conn:
         p, found = await policies.current(conn, call.services, LoginPolicy)
     return GetLoginPolicyResponse(policy=LoginModel(
-        details=_details(found), is_default=found is None, allow_username_password=p.allow_username_password,
+        details=_details(found), is_default=True, allow_username_password=p.allow_username_password,
         allow_register=p.allow_register, allow_external_idp=p.allow_external_idp, force_mfa=p.force_mfa,
         hide_password_reset=p.hide_password_reset, ignore_unknown_usernames=p.ignore_unknown_usernames,
         allow_domain_discovery=p.allow_domain_discovery, disable_login_with_email=p.disable_login_with_email,
@@ -143,6 +154,10 @@ async def get_login(call: Call, req: Empty) -> GetLoginPolicyResponse:
         external_login_check_lifetime=p.external_login_check_lifetime,
         mfa_init_skip_lifetime=p.mfa_init_skip_lifetime, second_factor_check_lifetime=p.second_factor_check_lifetime,
         multi_factor_check_lifetime=p.multi_factor_check_lifetime))
+
+
+org_api.get("/policies/login", "GetLoginPolicy", permission="policy.read",
+            summary="The login policy of the organization (the instance's).")(get_login)
 
 
 @api.put("/policies/login", "UpdateLoginPolicy", permission="iam.policy.write")
