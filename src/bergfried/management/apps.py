@@ -130,20 +130,30 @@ async def regenerate_client_secret(tx: Tx, hasher: SecretHasher, org_id: str, pr
     return secret, await apps.set_secret(tx, app, hasher.hash(secret))
 
 
-async def deactivate_app(tx: Tx, org_id: str, project_id: str, app_id: str) -> ObjectDetails:
+# target state → (the state it must be in, event, error key, text, error id)
+_STATE_CHANGES = {
+    AppState.INACTIVE: (AppState.ACTIVE, "project.application.deactivated", "Errors.Project.App.NotActive",
+                        "Application is not active", "COMMAND-dsh35"),
+    AppState.ACTIVE: (AppState.INACTIVE, "project.application.reactivated", "Errors.Project.App.NotInactive",
+                      "Application is not inactive", "COMMAND-1k9fs"),
+}
+
+
+async def _set_state(tx: Tx, org_id: str, project_id: str, app_id: str, target: AppState) -> ObjectDetails:
     app = await app_of(tx.conn, org_id, project_id, app_id)
-    if app.state != AppState.ACTIVE:
-        raise PreconditionFailed("Errors.Project.App.NotActive", "Application is not active",
-                                 error_id="COMMAND-dsh35")
-    return await apps.change(tx, app, "project.application.deactivated", state=AppState.INACTIVE)
+    required, event, key, text, error_id = _STATE_CHANGES[target]
+    if app.state != required:
+        raise PreconditionFailed(key, text, error_id=error_id)
+    return await apps.change(tx, app, event, state=target)
+
+
+async def deactivate_app(tx: Tx, org_id: str, project_id: str, app_id: str) -> ObjectDetails:
+    """An inactive app gets no tokens; deactivating one that is not active is FAILED_PRECONDITION."""
+    return await _set_state(tx, org_id, project_id, app_id, AppState.INACTIVE)
 
 
 async def reactivate_app(tx: Tx, org_id: str, project_id: str, app_id: str) -> ObjectDetails:
-    app = await app_of(tx.conn, org_id, project_id, app_id)
-    if app.state != AppState.INACTIVE:
-        raise PreconditionFailed("Errors.Project.App.NotInactive", "Application is not inactive",
-                                 error_id="COMMAND-1k9fs")
-    return await apps.change(tx, app, "project.application.reactivated", state=AppState.ACTIVE)
+    return await _set_state(tx, org_id, project_id, app_id, AppState.ACTIVE)
 
 
 async def remove_app(tx: Tx, org_id: str, project_id: str, app_id: str) -> ObjectDetails:
