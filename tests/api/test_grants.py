@@ -225,3 +225,5 @@ async def test_who_may_call_grant_endpoints(world: World) -> None:
                         json={"projectId": other_pid, "projectGrantId": other_pgid}))
     visible = ok(await world.call("POST", f"{MGMT}/users/grants/_search", grant_owner, json={}))["result"]
     assert [g["id"] for g in visible] == [theirs]
+    granted = ok(await world.call("POST", f"{MGMT}/granted_projects/_search", grant_owner, json={}))["result"]
+    assert [g["grantId"] for g in granted] == [pgid]  # not the other grant to the same organization

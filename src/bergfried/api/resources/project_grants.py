@@ -235,6 +235,8 @@ async def remove_grant(call: Call, req: GrantIdRequest) -> DetailsResponse:
 async def list_granted(call: Call, req: ListGrantedProjectsRequest) -> ListProjectGrantsResponse:
     """Projects other organizations granted to the context organization."""
     query = _query().where(PG.c.granted_org_id == call.org_id)
+    if not call.granted.has("project.read"):  # a PROJECT_GRANT_OWNER sees its own grant only
+        query = query.where(PG.c.id.in_(call.granted.bound_ids("project.read")))
     for q in req.queries:
         if q.name_query is not None:
             query = query.where(lists.text_condition(P.c.name, q.name_query.name, q.name_query.method))
