@@ -51,9 +51,12 @@ async def open_services(settings: Settings) -> Services:
     if settings.masterkey is None and not settings.masterkey_file.is_file():
         raise ConfigError(f"no master key: set BERGFRIED_MASTERKEY or run where {settings.masterkey_file} is")
     built = services_module.build(settings)
-    if await current_revision(built.engine) != head_revision():
+    try:
+        if await current_revision(built.engine) != head_revision():
+            raise ConfigError("the database is not migrated to the current schema; run `bergfried migrate` first")
+    except BaseException:
         await built.close()
-        raise ConfigError("the database is not migrated to the current schema; run `bergfried migrate` first")
+        raise
     return built
 
 
