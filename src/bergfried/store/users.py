@@ -92,13 +92,12 @@ async def create_human(
     phone = validate_phone(phone)
     user_id = user_id or tx.new_id()
     state = UserState.ACTIVE if (password_hash or email_verified) else UserState.INITIAL
-    # The details name the last event written, as ZITADEL's write model after the push does.
     sequence = await tx.event(AGGREGATE, user_id, "user.human.added",
                               {"userName": username, "email": email}, resource_owner=org_id)
     if email_verified:
-        sequence = await tx.event(AGGREGATE, user_id, "user.human.email.verified", resource_owner=org_id)
+        await tx.event(AGGREGATE, user_id, "user.human.email.verified", resource_owner=org_id)
     if password_hash:
-        sequence = await tx.event(AGGREGATE, user_id, "user.human.password.changed", resource_owner=org_id)
+        await tx.event(AGGREGATE, user_id, "user.human.password.changed", resource_owner=org_id)
     async with unique(tx, *_TAKEN):
         await tx.conn.execute(t.users.insert().values(
             id=user_id, org_id=org_id, type=UserType.HUMAN, username=username, username_lower=username.lower(),
