@@ -37,6 +37,10 @@ class Int32:
     """Marks an integer field that protojson writes as a JSON number (uint32/int32)."""
 
 
+class Struct:
+    """Marks a `google.protobuf.Struct` field: free JSON, written as it is (numbers stay numbers)."""
+
+
 def _int64(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
@@ -119,6 +123,9 @@ def encode(value: Any, *, as_int32: bool = False) -> Any:
         for name, info in type(value).model_fields.items():
             item = getattr(value, name)
             if _is_zero(item):
+                continue
+            if any(isinstance(m, Struct) for m in info.metadata):
+                out[info.alias or name] = item
                 continue
             int32 = any(isinstance(m, Int32) for m in info.metadata)
             out[info.alias or name] = encode(item, as_int32=int32)
