@@ -230,3 +230,23 @@ async def test_who_may_call_app_endpoints(world: World) -> None:
     ok(await world.call("POST", base + "/api", owner, json={"name": "by the project owner"}))
     ok(await world.call("DELETE", f"{base}/{app['appId']}", owner))  # PROJECT_OWNER has project.app.delete
     expect_error(await world.call("POST", f"{MGMT}/projects/{other_pid}/apps/api", owner, json={"name": "x"}), 403, 7)
+
+
+@pytest.mark.rule("ZITADEL's OIDC client query: an active app of an active project; a deactivated project's "
+                  "apps get no tokens and no login, until it is reactivated")
+async def test_a_deactivated_projects_app_gets_no_tokens(world: World) -> None:
+    pid = await add_project(world, "paused", roles=())
+    added = ok(await world.call("POST", f"{MGMT}/projects/{pid}/apps/oidc", world.owner, json=SEED_WEB_APP))
+    cw = code_world(world, added["clientId"], added["clientSecret"])
+    code = await flow.code_for(cw)
+    ok(await world.call("POST", f"{MGMT}/projects/{pid}/_deactivate", world.owner, json={}))
+    refused = await flow.redeem(cw, code)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+    page = await world.client.get("/oauth/v2/authorize", params={
+        "client_id": added["clientId"], "redirect_uri": "http://localhost", "response_type": "code",
+        "scope": "openid"})
+    assert page.status_code == 400  # shown as a page: never redirected for an unknown or inactive client
+    assert "location" not in page.headers
+    ok(await world.call("POST", f"{MGMT}/projects/{pid}/_reactivate", world.owner, json={}))
+    assert await redeem_with_basic(world, added["clientId"], added["clientSecret"]) == 200

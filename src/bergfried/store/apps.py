@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from bergfried.domain.apps import (
 )
 from bergfried.domain.common import ObjectDetails
 from bergfried.domain.ids import AppId, OrgId, ProjectId
-from bergfried.domain.projects import Project
+from bergfried.domain.projects import Project, ProjectState
 from bergfried.errors import NotFound
 from bergfried.store import tables as t
 from bergfried.store._common import added, changed, touch
@@ -146,9 +147,17 @@ async def find(conn: AsyncConnection, app_id: str) -> Application | None:
 
 async def find_by_client_id(conn: AsyncConnection, client_id: str) -> tuple[Application, str | None] | None:
     """The app and its secret hash by client id: one query on a unique index (the token
-    endpoint's client authentication)."""
-    row = (await conn.execute(sa.select(A).where(A.c.client_id == client_id))).first()
-    return (_app(row), row.client_secret_hash) if row else None
+    endpoint's client authentication). An app of a project that is not active counts as inactive
+    (ZITADEL's OIDC client query asks for an active app of an active project)."""
+    query = (sa.select(A, t.projects.c.state.label("project_state"))
+             .join(t.projects, t.projects.c.id == A.c.project_id).where(A.c.client_id == client_id))
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    app = _app(row)
+    if row.project_state != ProjectState.ACTIVE and app.state == AppState.ACTIVE:
+        app = replace(app, state=AppState.INACTIVE)
+    return app, row.client_secret_hash
 
 
 async def list_for_project(conn: AsyncConnection, project_id: str) -> list[Application]:
