@@ -139,6 +139,24 @@ class AccessDenied(OAuthError):
     code = "access_denied"
 
 
+class AuthorizationPending(OAuthError):
+    """RFC 8628 §3.5: the user has not yet approved or denied the device authorization."""
+
+    code = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """RFC 8628 §3.5: polling too fast; the interval grows by 5 seconds."""
+
+    code = "slow_down"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 §3.5: the device code has expired."""
+
+    code = "expired_token"
+
+
 class LoginRequired(OAuthError):
     code = "login_required"
 

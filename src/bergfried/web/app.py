@@ -17,7 +17,7 @@ from bergfried import logs, services
 from bergfried.errors import DomainError
 from bergfried.login.routes import routes as login_routes
 from bergfried.settings import Settings, load_worker_settings
-from bergfried.web import api, discovery, errors, health, oidc, oidc_resources
+from bergfried.web import api, device, discovery, errors, health, oidc, oidc_resources
 from bergfried.web.metrics import Metrics
 from bergfried.web.middleware import RequestMiddleware
 
@@ -43,6 +43,7 @@ def routes() -> list[Route]:
         Route("/metrics", health.metrics, methods=["GET"]),
         *discovery.routes(),
         *oidc.routes(),
+        *device.routes(),
         *oidc_resources.routes(),
         *login_routes(),
         *api.routes(),
