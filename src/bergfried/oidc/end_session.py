@@ -17,6 +17,8 @@
   ends its user's sessions on this browser. Without a hint ZITADEL ends every session of the
   browser at once; Bergfried asks first (RP-Initiated Logout §6: a logout request without a
   valid hint can be forged by any site, so the End-User confirms) — the web layer does that.
+- Each ended session queues a back-channel logout token, in the same transaction, for every
+  application that received tokens in it (`oidc/backchannel.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bergfried.domain.apps import AppKind, Application, AppState
 from bergfried.errors import InvalidRequest, InvalidToken
+from bergfried.oidc import backchannel
 from bergfried.services import Services
 from bergfried.store import apps as app_store
 from bergfried.store import sessions as session_store
@@ -133,5 +136,8 @@ async def end(services: Services, logout: Logout, *, user_agent_id: str | None) 
         for session_id in session_ids:
             if await session_store.terminate(tx, session_id):
                 ended.append(session_id)
+                session = await session_store.get(tx.conn, session_id)
+                if session is not None and session.user_id:
+                    await backchannel.queue(services, tx, session_id, session.user_id)
             await token_store.revoke_session(tx, session_id)
     return ended
