@@ -23,9 +23,6 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 import httpx
 import pytest
 
-from bergfried.services import build
-from bergfried.settings import load_settings
-from bergfried.store import apps
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.processes import bergfried_server, clean_env, free_port
 
@@ -46,6 +43,7 @@ class Demo:
     password: str
     database_url: str
     env: dict[str, str]
+    pat: str  # the first start's personal access token (IAM_OWNER machine user)
 
 
 def _field(stdout: str, label: str) -> str:
@@ -57,13 +55,16 @@ def _field(stdout: str, label: str) -> str:
 @pytest.fixture
 async def demo(database_url: str, tmp_path: Path) -> AsyncIterator[Demo]:
     port = free_port()
-    env = clean_env(BERGFRIED_PORT=str(port), BERGFRIED_DATABASE_URL=database_url, BERGFRIED_MASTERKEY=MASTERKEY)
+    pat_path = tmp_path / "admin.pat"
+    env = clean_env(BERGFRIED_PORT=str(port), BERGFRIED_DATABASE_URL=database_url, BERGFRIED_MASTERKEY=MASTERKEY,
+                    BERGFRIED_FIRSTINSTANCE_PATPATH=str(pat_path))
     with bergfried_server(["start", "--demo"], tmp_path, env, port, "demo") as server:
         await asyncio.to_thread(server.wait_ready)
         out = server.stdout()
         yield Demo(issuer=f"http://localhost:{port}", client_id=_field(out, "client id"),
                    client_secret=_field(out, "client secret"), login_name=_field(out, "login name"),
-                   password=_field(out, "password"), database_url=database_url, env=env)
+                   password=_field(out, "password"), database_url=database_url, env=env,
+                   pat=pat_path.read_text().strip())
 
 
 class Browser:
@@ -153,22 +154,26 @@ def _unverified(jwt_text: str) -> dict[str, Any]:
     return loaded
 
 
-async def _set_userinfo_in_id_token(demo: Demo, tmp_path: Path) -> None:
-    """The guide's console checkbox "User Info inside ID Token" (the management API comes later)."""
-    import dataclasses
-
-    settings = load_settings({"database_url": demo.database_url, "masterkey": MASTERKEY,
-                              "masterkey_file": str(tmp_path / "unused")}, environ={})
-    services = build(settings)
-    try:
-        async with services.store.write() as tx:
-            found = await apps.find_by_client_id(tx.conn, demo.client_id)
-            assert found is not None
-            assert found[0].oidc is not None
-            app = found[0]
-            await apps.update_oidc_config(tx, app, dataclasses.replace(app.oidc, id_token_userinfo_assertion=True))
-    finally:
-        await services.close()
+async def _set_userinfo_in_id_token(demo: Demo) -> None:
+    """The guide's console checkbox "User Info inside ID Token", as a script does it through the
+    management API with the first start's PAT: find the project and app, read the OIDC config,
+    write it back with `idTokenUserinfoAssertion` on (spec/management-api.md §6, §7)."""
+    headers = {"authorization": f"Bearer {demo.pat}"}
+    async with httpx.AsyncClient(base_url=demo.issuer + "/management/v1", headers=headers) as api:
+        found = await api.post("/projects/_search", json={"queries": [{"nameQuery": {
+            "name": "docs-claims", "method": "TEXT_QUERY_METHOD_EQUALS"}}]})
+        assert found.status_code == 200, found.text
+        project_id = found.json()["result"][0]["id"]
+        app_id = demo.client_id.split("@", 1)[0]
+        app = await api.get(f"/projects/{project_id}/apps/{app_id}")
+        assert app.status_code == 200, app.text
+        config = app.json()["app"]["oidcConfig"]
+        assert "idTokenUserinfoAssertion" not in config  # off: protojson omits false
+        changed = await api.put(f"/projects/{project_id}/apps/{app_id}/oidc_config",
+                                json={**config, "idTokenUserinfoAssertion": True})
+        assert changed.status_code == 200, changed.text
+        again = await api.get(f"/projects/{project_id}/apps/{app_id}")
+        assert again.json()["app"]["oidcConfig"]["idTokenUserinfoAssertion"] is True
 
 
 @pytest.mark.rule("seed 000: the User Metadata guide works end to end with its own commands")
@@ -191,7 +196,7 @@ async def test_the_user_metadata_guide(demo: Demo, tmp_path: Path) -> None:
         assert base64.urlsafe_b64decode("MTIzNA==") == b"1234"
         assert "name" not in _unverified(tokens["id_token"])  # the setting is still off
 
-        await _set_userinfo_in_id_token(demo, tmp_path)
+        await _set_userinfo_in_id_token(demo)
         callback = await browser.login(authorize, demo.login_name, demo.password)  # single sign-on now
         env["AUTH_CODE"] = parse_qs(urlsplit(callback).query)["code"][0]
         id_token = _unverified(_guide_curl(env, TOKEN_REQUEST)["id_token"])
