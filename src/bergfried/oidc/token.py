@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from bergfried.domain.apps import Application, GrantType
 from bergfried.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from bergfried.oidc import client_auth
-from bergfried.oidc.grants import authorization_code, device_code, refresh_token
+from bergfried.oidc.grants import authorization_code, device_code, refresh_token, token_exchange
 from bergfried.services import Services
 from bergfried.tokens.issue import Issued
 
@@ -22,6 +22,7 @@ Handler = Callable[[Services, Application, Mapping[str, str]], Awaitable[Issued]
 GRANTS: dict[str, tuple[GrantType, Handler]] = {
     "authorization_code": (GrantType.AUTHORIZATION_CODE, authorization_code.exchange),
     "refresh_token": (GrantType.REFRESH_TOKEN, refresh_token.exchange),
+    "urn:ietf:params:oauth:grant-type:token-exchange": (GrantType.TOKEN_EXCHANGE, token_exchange.exchange),
     device_code.GRANT_TYPE: (GrantType.DEVICE_CODE, device_code.exchange),
 }
 

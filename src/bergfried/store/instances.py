@@ -58,3 +58,42 @@ async def set_zitadel_project(tx: Tx, instance: Instance, project_id: str) -> In
         settings=settings, changed_at=tx.now, sequence=sequence))
     return Instance(id=instance.id, name=instance.name, domain=instance.domain,
                     default_org_id=instance.default_org_id, zitadel_project_id=project_id)
+
+
+# --- instance settings kept in the settings JSON ---------------------------------------------
+# ZITADEL's instance feature `oidcTokenExchange` (feature API v2) and the security setting
+# `enableImpersonation` (admin API `/admin/v1/policies/security`); spec/token-exchange.md §1.
+
+TOKEN_EXCHANGE_FEATURE = "oidcTokenExchange"
+
+
+async def _settings(conn: AsyncConnection) -> dict[str, Any]:
+    row = (await conn.execute(sa.select(t.instances.c.settings))).first()
+    return dict(row.settings or {}) if row else {}
+
+
+async def feature_enabled(conn: AsyncConnection, name: str) -> bool:
+    return bool((await _settings(conn)).get("features", {}).get(name, False))
+
+
+async def impersonation_enabled(conn: AsyncConnection) -> bool:
+    return bool((await _settings(conn)).get("security", {}).get("enableImpersonation", False))
+
+
+async def _update(tx: Tx, section: str, values: dict[str, Any], event_type: str) -> None:
+    row = (await tx.conn.execute(sa.select(t.instances.c.id, t.instances.c.settings))).one()
+    settings = dict(row.settings or {})
+    settings[section] = {**settings.get(section, {}), **values}
+    sequence = await tx.event("instance", row.id, event_type, values, resource_owner=None)
+    await tx.conn.execute(t.instances.update().where(t.instances.c.id == row.id).values(
+        settings=settings, changed_at=tx.now, sequence=sequence))
+
+
+async def set_features(tx: Tx, **flags: bool) -> None:
+    """ZITADEL's `PUT /v2/features/instance`: only the flags given change."""
+    await _update(tx, "features", flags, "feature.instance.set")
+
+
+async def set_security_policy(tx: Tx, *, enable_impersonation: bool) -> None:
+    """ZITADEL's `PUT /admin/v1/policies/security` field `enableImpersonation`."""
+    await _update(tx, "security", {"enableImpersonation": enable_impersonation}, "instance.security.policy.set")

@@ -12,6 +12,7 @@ from bergfried.errors import InvalidRequest
 
 MAX_BODY = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
+REPEATABLE = frozenset({"audience"})  # RFC 8693 §2.1: may repeat; kept space-separated
 
 
 def _pairs(text: str) -> dict[str, str]:
@@ -22,6 +23,9 @@ def _pairs(text: str) -> dict[str, str]:
         raise InvalidRequest("The parameters are not valid form encoding") from None
     values: dict[str, str] = {}
     for name, value in pairs:
+        if name in values and name in REPEATABLE:
+            values[name] = f"{values[name]} {value}"
+            continue
         if name in values:
             raise InvalidRequest(f"The parameter {name!r} is repeated")
         if "\x00" in value:
