@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.domain.common import ObjectDetails
 from bergfried.domain.ids import InstanceId, OrgId
 from bergfried.domain.instance import Instance
 from bergfried.store import tables as t
@@ -80,20 +81,33 @@ async def impersonation_enabled(conn: AsyncConnection) -> bool:
     return bool((await _settings(conn)).get("security", {}).get("enableImpersonation", False))
 
 
-async def _update(tx: Tx, section: str, values: dict[str, Any], event_type: str) -> None:
-    row = (await tx.conn.execute(sa.select(t.instances.c.id, t.instances.c.settings))).one()
+async def _update(tx: Tx, section: str, values: dict[str, Any], event_type: str) -> ObjectDetails:
+    row = (await tx.conn.execute(sa.select(t.instances.c.id, t.instances.c.settings,
+                                           t.instances.c.created_at))).one()
     settings = dict(row.settings or {})
     settings[section] = {**settings.get(section, {}), **values}
     sequence = await tx.event("instance", row.id, event_type, values, resource_owner=None)
     await tx.conn.execute(t.instances.update().where(t.instances.c.id == row.id).values(
         settings=settings, changed_at=tx.now, sequence=sequence))
+    return ObjectDetails(sequence=sequence, creation_date=row.created_at, change_date=tx.now, resource_owner=row.id)
 
 
-async def set_features(tx: Tx, **flags: bool) -> None:
+async def set_features(tx: Tx, **flags: bool) -> ObjectDetails:
     """ZITADEL's `PUT /v2/features/instance`: only the flags given change."""
-    await _update(tx, "features", flags, "feature.instance.set")
+    return await _update(tx, "features", flags, "feature.instance.set")
 
 
-async def set_security_policy(tx: Tx, *, enable_impersonation: bool) -> None:
-    """ZITADEL's `PUT /admin/v1/policies/security` field `enableImpersonation`."""
-    await _update(tx, "security", {"enableImpersonation": enable_impersonation}, "instance.security.policy.set")
+async def set_security_policy(tx: Tx, *, enable_impersonation: bool, enable_iframe_embedding: bool = False,
+                              allowed_origins: tuple[str, ...] = ()) -> ObjectDetails:
+    """ZITADEL's `PUT /admin/v1/policies/security` (the whole policy is replaced)."""
+    return await _update(tx, "security", {"enableImpersonation": enable_impersonation,
+                                          "enableIframeEmbedding": enable_iframe_embedding,
+                                          "allowedOrigins": list(allowed_origins)}, "instance.security.policy.set")
+
+
+async def security_policy(conn: AsyncConnection) -> dict[str, Any]:
+    """The security policy's fields in ZITADEL's JSON names (all off when never set)."""
+    stored = (await _settings(conn)).get("security", {})
+    return {"enableImpersonation": bool(stored.get("enableImpersonation", False)),
+            "enableIframeEmbedding": bool(stored.get("enableIframeEmbedding", False)),
+            "allowedOrigins": list(stored.get("allowedOrigins", []))}
