@@ -77,6 +77,11 @@ async def feature_enabled(conn: AsyncConnection, name: str) -> bool:
     return bool((await _settings(conn)).get("features", {}).get(name, False))
 
 
+async def features(conn: AsyncConnection) -> dict[str, bool]:
+    """The feature flags set on the instance (unset ones are absent)."""
+    return {name: bool(value) for name, value in (await _settings(conn)).get("features", {}).items()}
+
+
 async def impersonation_enabled(conn: AsyncConnection) -> bool:
     return bool((await _settings(conn)).get("security", {}).get("enableImpersonation", False))
 
