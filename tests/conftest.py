@@ -94,7 +94,8 @@ async def store(engine: AsyncEngine) -> Store:
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Any:
-    values: dict[str, Any] = {"masterkey": MASTERKEY, "masterkey_file": str(tmp_path / "masterkey")}
+    values: dict[str, Any] = {"masterkey": MASTERKEY, "masterkey_file": str(tmp_path / "masterkey"),
+                              "outbox_worker": False}  # tests drive delivery with deliver_batch
     values.update(overrides)
     return load_settings(values, environ={})
 

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     firstinstance_machine_name: str = "Admin"
     firstinstance_patpath: Path | None = None
 
+    # the outbox worker that delivers back-channel logout tokens (off: rows wait in the outbox)
+    outbox_worker: bool = True
+    outbox_poll_interval: float = Field(1.0, gt=0, le=60)
+
     # demo world (`bergfried start --demo`)
     demo_password: SecretStr = SecretStr("Password1!")
 

@@ -3,8 +3,9 @@ workers that rebuild their settings from what the parent resolved."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from starlette.applications import Starlette
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from bergfried import logs, services
 from bergfried.errors import DomainError
 from bergfried.login.routes import routes as login_routes
+from bergfried.oidc import backchannel_delivery
 from bergfried.settings import Settings, load_worker_settings
 from bergfried.web import api, device, discovery, errors, health, oidc, oidc_resources
 from bergfried.web.metrics import Metrics
@@ -58,9 +60,15 @@ def create_app(settings: Settings, *, prebuilt: services.Services | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         built = prebuilt or services.build(settings)
         app.state.services = built
+        worker = (asyncio.create_task(backchannel_delivery.run(built, interval=settings.outbox_poll_interval))
+                  if settings.outbox_worker else None)
         try:
             yield {}
         finally:
+            if worker is not None:
+                worker.cancel()
+                with suppress(asyncio.CancelledError):
+                    await worker
             if prebuilt is None:
                 await built.close()
 
