@@ -3,25 +3,29 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bergfried.claims import subject as subject_loader
 from bergfried.crypto.hashing import generate_secret
 from bergfried.domain.apps import Application, AuthMethodType, GrantType, OIDCConfig, TokenType
 from bergfried.domain.members import MemberLevel
 from bergfried.domain.users import HumanUser
+from bergfried.store import app_keys, members
 from bergfried.store import instances as instance_store
-from bergfried.store import members
 from bergfried.store.projects import get as get_project
 from bergfried.store.tokens import Grant
 from bergfried.tokens.issue import Issued, TokenRequest, audience, issue
 from tests.factories import events_after, latest_sequence, make_org, make_user, make_web_app
 from tests.oidc.conftest import Resources, basic, bearer, unverified
+from tests.oidc.test_private_key_jwt import assertion
 
 GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS = "urn:ietf:params:oauth:token-type:access_token"
@@ -342,3 +346,54 @@ async def test_impersonation_refused(ex: Exchange) -> None:
     _error(await ex.post(subject_token=res.user.id, subject_token_type=USER_ID, actor_token=actor.access_token,
                          actor_token_type=ACCESS), 403, "invalid_request",
            "Errors.TokenExchange.Impersonation.PolicyDisabled")
+
+
+@pytest.mark.rule("spec/token-exchange.md §3: a JWT signed with one of the requesting app's keys names the subject "
+                  "(`aud` the issuer, `iat` at most 1 h old; `iss` need not be `sub`); only with an actor token")
+async def test_app_signed_jwt_subject(ex: Exchange) -> None:
+    res = ex.res
+    store = res.services.store
+    async with store.read() as conn:
+        project = await get_project(conn, ex.app.project_id)
+    app = await make_web_app(store, project, "keyed", OIDCConfig(
+        redirect_uris=("https://k.example.com/cb",), auth_method_type=AuthMethodType.PRIVATE_KEY_JWT,
+        grant_types=(GrantType.AUTHORIZATION_CODE, GrantType.TOKEN_EXCHANGE)), secret_hash=None)
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    async with store.write() as tx:
+        key, _ = await app_keys.add(tx, app, public_pem)
+    key_file = {"keyId": key.id, "clientId": app.client_id, "key": private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()}
+    issuer = res.services.settings.issuer
+    actor = await ex.tokens(ex.actor)
+    assert actor.access_token
+
+    async def post(subject_token: str, **form: str) -> httpx.Response:
+        return await res.client.post("/oauth/v2/token", data={
+            "grant_type": GRANT, "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(key_file, issuer), "subject_token": subject_token,
+            "subject_token_type": JWT, "scope": "openid", **form})
+
+    subject_jwt = assertion(key_file, issuer, sub=res.user.id)
+    ok = await post(subject_jwt, actor_token=actor.access_token, actor_token_type=ACCESS, requested_token_type=JWT)
+    assert ok.status_code == 200, ok.text
+    claims = _claims(ok.json()["access_token"])
+    assert claims["sub"] == res.user.id
+    assert claims["act"] == {"iss": issuer, "sub": ex.actor.id}
+    _error(await post(subject_jwt), 400, "invalid_request", "actor_token invalid")
+    old = assertion(key_file, issuer, sub=res.user.id, iat=int(time.time()) - 7200)
+    _error(await post(old, actor_token=actor.access_token, actor_token_type=ACCESS), 400, "invalid_request",
+           "subject_token invalid")
+    elsewhere = assertion(key_file, "https://other.example.com", sub=res.user.id)
+    _error(await post(elsewhere, actor_token=actor.access_token, actor_token_type=ACCESS), 400, "invalid_request",
+           "subject_token invalid")
+    _error(await post(subject_jwt, actor_token=subject_jwt, actor_token_type=JWT), 400, "invalid_request",
+           "Errors.TokenExchange.Token.TypeNotAllowed")
+
+
+@pytest.mark.rule("spec/endpoints.md §2: token exchange is not in grant_types_supported, although it is accepted")
+async def test_not_in_discovery(ex: Exchange) -> None:
+    document = (await ex.res.client.get("/.well-known/openid-configuration")).json()
+    assert GRANT not in document["grant_types_supported"]
+    assert "refresh_token" in document["grant_types_supported"]

@@ -4,8 +4,9 @@
 - Off unless the instance feature `oidcTokenExchange` is on (`invalid_request`
   "Errors.TokenExchange.FeatureDisabled").
 - Subject token types: access token (ours, opaque or JWT, live; or a personal access token), ID
-  token (ours, not expired), ZITADEL's user id type (an existing user; only with an actor). The
-  JWT type (signed with the requesting app's keys) is not accepted yet: "subject_token invalid".
+  token (ours, not expired), a JWT signed with one of the requesting app's keys (`aud` names the
+  issuer, `iat` at most 1 h old, `exp` ahead, the app's clock skew; `sub` the user, `iss` free) and
+  ZITADEL's user id type (an existing user). The last two only with an actor.
 - Plain exchange (no actor): the new token is the subject's, with its `auth_time`, `amr` and `act`.
   Impersonation (an actor token, or a user id subject): the instance security setting
   `enableImpersonation` must be on (403), the actor token must be an access or ID token of ours,
@@ -25,9 +26,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.claims import load
@@ -39,8 +43,9 @@ from bergfried.claims.subject import Subject
 from bergfried.domain.apps import Application, GrantType
 from bergfried.domain.members import ROLE_PERMISSIONS
 from bergfried.errors import InvalidRequest, InvalidToken, OAuthError
+from bergfried.oidc import client_auth
 from bergfried.services import Services
-from bergfried.store import credentials, members, projects
+from bergfried.store import app_keys, credentials, members, projects
 from bergfried.store import instances as instance_store
 from bergfried.store.tokens import Grant
 from bergfried.store.tx import Tx
@@ -55,6 +60,7 @@ REFRESH_TOKEN = "urn:ietf:params:oauth:token-type:refresh_token"
 USER_ID = "urn:zitadel:params:oauth:token-type:user_id"
 TOKEN_TYPES = frozenset({ACCESS_TOKEN, ID_TOKEN, JWT, REFRESH_TOKEN, USER_ID})  # what the library knows
 IMPERSONATION = "impersonation"
+MAX_JWT_AGE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +169,7 @@ async def _verify(services: Services, conn: AsyncConnection, app: Application, t
     if token_type == USER_ID and subject:
         return Presented(user_id=token) if token and len(token) <= 200 else None
     if token_type == JWT and subject:
-        return None  # not yet: a JWT signed with one of the requesting app's keys
+        return await _app_signed_jwt(services, conn, app, token)
     raise InvalidRequest("Errors.TokenExchange.Token.TypeNotSupported")
 
 
@@ -204,6 +210,34 @@ async def _id_token(services: Services, token: str) -> Presented | None:
         amr=tuple(a for a in amr if isinstance(a, str)) if isinstance(amr, list) else (),
         actor=act if isinstance(act, dict) else None,
     )
+
+
+async def _app_signed_jwt(services: Services, conn: AsyncConnection, app: Application,
+                          token: str) -> Presented | None:
+    """JWT-profile style (zitadel `verifyJWT` with the app's keys); `iss` need not equal `sub`."""
+    if not well_formed(token) or token.count(".") != 2:
+        return None
+    now = services.store.clock()
+    try:
+        kid = jws.extract_compact(token.encode()).protected.get("kid")
+        pem = await app_keys.public_key(conn, app.id, str(kid), now) if kid else None
+        if pem is None:
+            return None
+        claims = jwt.decode(token, KeySet.import_key_set({"keys": [client_auth._jwk(pem, str(kid))]}),
+                            algorithms=client_auth.ASSERTION_ALGORITHMS).claims
+    except (JoseError, ValueError, TypeError):
+        return None
+    skew = app.oidc.clock_skew if app.oidc else timedelta(0)
+    aud = claims.get("aud")
+    audiences: list[Any] = aud if isinstance(aud, list) else [aud]
+    sub, exp, iat = claims.get("sub"), claims.get("exp"), claims.get("iat")
+    if (not isinstance(sub, str) or not sub
+            or not any(isinstance(a, str) and a.startswith(services.settings.issuer) for a in audiences)
+            or not isinstance(exp, int) or datetime.fromtimestamp(exp, UTC) + skew <= now
+            or not isinstance(iat, int) or datetime.fromtimestamp(iat, UTC) < now - MAX_JWT_AGE
+            or datetime.fromtimestamp(iat, UTC) > now + skew):
+        return None
+    return Presented(user_id=sub)
 
 
 async def _check_permission(conn: AsyncConnection, actor_id: str, subject: Subject) -> None:
