@@ -20,10 +20,11 @@ from bergfried.domain.members import MemberLevel
 from bergfried.domain.users import HumanUser
 from bergfried.store import app_keys, members
 from bergfried.store import instances as instance_store
+from bergfried.store.credentials import add_pat
 from bergfried.store.projects import get as get_project
 from bergfried.store.tokens import Grant
 from bergfried.tokens.issue import Issued, TokenRequest, audience, issue
-from tests.factories import events_after, latest_sequence, make_org, make_user, make_web_app
+from tests.factories import events_after, latest_sequence, make_machine, make_org, make_user, make_web_app
 from tests.oidc.conftest import Resources, basic, bearer, unverified
 from tests.oidc.test_private_key_jwt import assertion
 
@@ -397,3 +398,34 @@ async def test_not_in_discovery(ex: Exchange) -> None:
     document = (await ex.res.client.get("/.well-known/openid-configuration")).json()
     assert GRANT not in document["grant_types_supported"]
     assert "refresh_token" in document["grant_types_supported"]
+
+
+@pytest.mark.rule("spec/token-exchange.md §3: a personal access token is a subject access token; its audience "
+                  "gains the requesting client and its project")
+async def test_pat_subject(ex: Exchange) -> None:
+    store = ex.res.services.store
+    machine = await make_machine(store, await make_org(store))
+    pat = generate_secret()
+    async with store.write() as tx:
+        await add_pat(tx, machine, ex.res.services.hasher.hash(pat))
+    body = await ex.ok(subject_token=pat, subject_token_type=ACCESS, requested_token_type=JWT,
+                       audience=ex.app.project_id)
+    claims = _claims(body["access_token"])
+    assert claims["sub"] == machine.id
+    assert claims["aud"] == [ex.app.project_id]
+    assert "act" not in claims
+
+
+@pytest.mark.rule("spec/token-exchange.md §5: a refresh token when offline_access is in the final scope; "
+                  "§3: a revoked subject token is invalid")
+async def test_refresh_token_and_revoked_subject(ex: Exchange) -> None:
+    subject = await ex.tokens(ex.res.user, "openid offline_access")
+    assert subject.access_token
+    body = await ex.ok(subject_token=subject.access_token, subject_token_type=ACCESS)
+    assert body["scope"] == "openid offline_access"
+    assert body["refresh_token"]
+    revoked = await ex.res.client.post("/oauth/v2/revoke", data={"token": subject.access_token},
+                                       headers=basic(ex.app.client_id, ex.secret))
+    assert revoked.status_code == 200, revoked.text
+    _error(await ex.post(subject_token=subject.access_token, subject_token_type=ACCESS), 400, "invalid_request",
+           "subject_token invalid")

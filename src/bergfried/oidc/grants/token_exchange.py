@@ -175,6 +175,9 @@ async def _verify(services: Services, conn: AsyncConnection, app: Application, t
 
 async def _access_token(services: Services, conn: AsyncConnection, app: Application, token: str) -> Presented | None:
     record = await find_access_token(services, conn, token)
+    if record is not None and record.format == "pat":  # lookup's personal access token record
+        return Presented(user_id=record.grant.user_id, scopes=record.grant.scopes,
+                         audience=(app.client_id, app.project_id))
     if record is not None:
         g = record.grant
         return Presented(user_id=g.user_id, scopes=g.scopes, audience=g.audience, auth_time=g.auth_time,
