@@ -9,7 +9,9 @@ Order of checks, as zitadel/oidc's `introspectionHandler` then ZITADEL's `Intros
    ZITADEL answers (its docs say 401 `invalid_client`; clients are written against the code).
 4. The token is live and the caller is in its audience (its client id or its project id):
    else just `{"active": false}` (RFC 7662 §2.2), so a caller learns nothing about tokens that
-   are not meant for it. A token of a user who is no longer active is not active either.
+   are not meant for it. A personal access token is meant for every caller: the caller's client
+   id and project id are its audience (spec/other-grants.md §4). A token of a user who is no
+   longer active is not active either.
 5. An active token answers with what the matrix gives introspection (claims/matrix.py): RFC 7662
    §2.2 members plus `amr`, `auth_time`, `act`, and the user claims of the token's scopes.
 `token_type_hint` is ignored: only access tokens are introspected, as ZITADEL does.
@@ -31,7 +33,7 @@ from bergfried.errors import InvalidClient, InvalidRequest, UnauthorizedClient
 from bergfried.oidc import client_auth
 from bergfried.oidc.userinfo import token_facts
 from bergfried.services import Services
-from bergfried.tokens.lookup import find_access_token
+from bergfried.tokens.lookup import PAT_FORMAT, find_access_token
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -57,6 +59,9 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
     caller = await _caller(services, authorization, form)
     async with services.store.read() as conn:
         record = await find_access_token(services, conn, token)
+        if record is not None and record.format == PAT_FORMAT:
+            record = dataclasses.replace(record, grant=dataclasses.replace(
+                record.grant, audience=(caller.client_id, caller.project_id)))
         if record is None or not ({caller.client_id, caller.project_id} & set(record.grant.audience)):
             return INACTIVE
         grant = record.grant

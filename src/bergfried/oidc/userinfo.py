@@ -11,6 +11,8 @@
   `invalid_token` with `WWW-Authenticate: Bearer …, error="invalid_token"` (RFC 6750 §3.1).
   ZITADEL answers `access_denied` here and sets no challenge; Bergfried follows RFC 6750
   because standard clients and resource-server libraries key on `invalid_token` to refresh.
+- Machine users' tokens and personal access tokens have no application: the claims are made
+  with default settings (spec/other-grants.md §1, §4).
 - The claims are the one assembler's, for the token's scopes and its client's settings
   (claims/matrix.py, claims/assemble.py).
 """
@@ -24,7 +26,8 @@ from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims import subject as subject_loader
 from bergfried.claims.assemble import Destination, assemble
-from bergfried.claims.context import TokenFacts, client_settings_by_id
+from bergfried.claims.context import ClientSettings, TokenFacts, client_settings_by_id
+from bergfried.domain.users import MachineUser
 from bergfried.errors import InvalidRequest, InvalidToken
 from bergfried.services import Services
 from bergfried.store.tokens import AccessTokenRecord
@@ -79,11 +82,21 @@ async def userinfo(services: Services, authorization: str | None, form: Mapping[
                                             must_be_domain=services.policies.domain.user_login_must_be_domain,
                                             with_metadata=sc.METADATA in grant.scopes)
         client = await client_settings_by_id(conn, grant.client_id)
+        if client is None and subject is not None and isinstance(subject.user, MachineUser):
+            client = machine_client(subject.user, grant.client_id)
         if subject is None or not subject.active or client is None:
             raise _invalid(f"user {grant.user_id} or client {grant.client_id} is not active")
         ctx = await load.context(conn, subject, grant.scopes, client, token_facts(services, record),
                                  Destination.USERINFO)
     return assemble(ctx, Destination.USERINFO)
+
+
+def machine_client(user: MachineUser, client_id: str) -> ClientSettings | None:
+    """A machine user's own tokens (client_credentials, jwt-bearer: client id = its user name) and
+    its personal access tokens (no client) have no application behind them."""
+    if client_id not in ("", user.username):
+        return None
+    return ClientSettings(client_id=client_id, project_id="")
 
 
 def token_facts(services: Services, record: AccessTokenRecord) -> TokenFacts:

@@ -28,6 +28,7 @@ class PersonalAccessToken:
     org_id: str
     scopes: tuple[str, ...]
     expires_at: datetime
+    created_at: datetime | None = None
 
 
 def _machine_only(user: User) -> MachineUser:
@@ -55,14 +56,14 @@ async def find_pat(conn: AsyncConnection, token_hash: str, now: datetime) -> Per
     """One indexed query: the token's hash, unexpired, its user active."""
     p, u = t.personal_access_tokens, t.users
     row = (await conn.execute(
-        sa.select(p.c.id, p.c.user_id, u.c.org_id, p.c.scopes, p.c.expires_at)
+        sa.select(p.c.id, p.c.user_id, u.c.org_id, p.c.scopes, p.c.expires_at, p.c.created_at)
         .join(u, u.c.id == p.c.user_id)
         .where(p.c.token_hash == token_hash, p.c.expires_at > now, u.c.state == UserState.ACTIVE)
     )).first()
     if row is None:
         return None
     return PersonalAccessToken(id=row.id, user_id=row.user_id, org_id=row.org_id, scopes=tuple(row.scopes),
-                               expires_at=row.expires_at)
+                               expires_at=row.expires_at, created_at=row.created_at)
 
 
 async def list_pats(conn: AsyncConnection, user_id: str) -> list[PersonalAccessToken]:

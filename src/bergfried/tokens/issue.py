@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims.assemble import Destination, assemble
-from bergfried.claims.context import Context, TokenFacts, client_settings
+from bergfried.claims.context import ClientSettings, Context, TokenFacts, client_settings
 from bergfried.claims.subject import Subject
 from bergfried.crypto.hashing import generate_secret
 from bergfried.domain.apps import Application, GrantType
@@ -115,13 +115,15 @@ class TokenRequest:
     code: str | None = None  # for c_hash when a code is returned beside an ID token
     with_access_token: bool = True
     refresh_family_expires_at: datetime | None = None  # keeps the absolute limit across rotations
+    client: ClientSettings | None = None  # machine users' grants: settings not read from an application
+    with_id_token: bool = True
 
 
 async def issue(services: Services, tx: Tx, request: TokenRequest) -> Issued:
     settings = services.settings
     app, grant = request.app, request.grant
     lifetime = settings.access_token_lifetime
-    client = await client_settings(tx.conn, app)
+    client = request.client or await client_settings(tx.conn, app)
     base = await load.context(tx.conn, request.subject, grant.scopes, client, _facts(services, request, tx.now),
                               Destination.ACCESS_TOKEN, Destination.ID_TOKEN)
     access_token = None
@@ -132,7 +134,7 @@ async def issue(services: Services, tx: Tx, request: TokenRequest) -> Issued:
             and GrantType.REFRESH_TOKEN in app.oidc.grant_types):
         refresh_token = await _refresh_token(services, tx, request)
     id_token = None
-    if sc.OPENID in grant.scopes:
+    if sc.OPENID in grant.scopes and request.with_id_token:
         id_token = await _id_token(services, tx, request, base, access_token)
     return Issued(access_token=access_token, expires_in=int(lifetime.total_seconds()) - 1,
                   refresh_token=refresh_token, id_token=id_token)

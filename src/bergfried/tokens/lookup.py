@@ -10,8 +10,10 @@
 - Garbage is simply "not found": callers turn `None` into their endpoint's own answer (401,
   `active: false`, a silent 200), so nothing here raises on what a client sends.
 
-Personal access tokens (spec/other-grants.md) will be a third kind: opaque, in their own table;
-they slot in as one more entry of `_OPAQUE_LOOKUPS`.
+Personal access tokens (spec/other-grants.md §4) are a third kind: opaque, in their own table,
+found by their keyed hash as one more entry of `_OPAQUE_LOOKUPS`. Their record has the format
+`pat`, no client (`client_id` empty) and no audience: introspection adds its caller, as ZITADEL
+does. Deleting the PAT revokes it; its expiry and its user's state are checked in the query.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.errors import InvalidToken
 from bergfried.services import Services
-from bergfried.store.tokens import AccessTokenRecord, active_access_token
+from bergfried.store.credentials import find_pat
+from bergfried.store.tokens import AccessTokenRecord, Grant, active_access_token
 
 MAX_TOKEN_LENGTH = 16 * 1024  # a JWT access token with metadata claims stays far below
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 §2.1 b64token
 
+PAT_FORMAT = "pat"
 OpaqueLookup = Callable[[Services, AsyncConnection, str, datetime], Awaitable[AccessTokenRecord | None]]
 
 
@@ -37,7 +41,17 @@ async def _oauth_access_token(services: Services, conn: AsyncConnection, token: 
     return await active_access_token(conn, now, token_hash=services.hasher.hash(token))
 
 
-_OPAQUE_LOOKUPS: tuple[OpaqueLookup, ...] = (_oauth_access_token,)
+async def _personal_access_token(services: Services, conn: AsyncConnection, token: str,
+                                 now: datetime) -> AccessTokenRecord | None:
+    pat = await find_pat(conn, services.hasher.hash(token), now)
+    if pat is None:
+        return None
+    grant = Grant(client_id="", user_id=pat.user_id, scopes=pat.scopes, audience=())
+    return AccessTokenRecord(id=pat.id, format=PAT_FORMAT, grant=grant, created_at=pat.created_at or now,
+                             expires_at=pat.expires_at)
+
+
+_OPAQUE_LOOKUPS: tuple[OpaqueLookup, ...] = (_oauth_access_token, _personal_access_token)
 
 
 def well_formed(token: str) -> bool:
