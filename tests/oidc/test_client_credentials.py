@@ -127,3 +127,23 @@ async def test_discovery_lists_machine_grants(res: Resources) -> None:
     supported = (await res.client.get("/.well-known/openid-configuration")).json()["grant_types_supported"]
     assert "client_credentials" in supported
     assert "urn:ietf:params:oauth:grant-type:jwt-bearer" in supported
+
+
+@pytest.mark.rule("spec/other-grants.md §1 roles: role claims use the projects of the …:aud scopes; the machine "
+                  "user has no own project, so only urn:zitadel:iam:org:project:{projectid}:roles is emitted")
+async def test_roles_of_the_audience_project(res: Resources) -> None:
+    from bergfried.store import grants, projects, users
+
+    machine = await make_machine(res)
+    client_id, client_secret = await secret(res, machine)
+    async with res.services.store.write() as tx:
+        user = await users.get(tx.conn, machine.id)
+        await grants.add_user_grant(tx, user, await projects.get(tx.conn, res.api.project_id), ["admin"])
+    scope = f"openid urn:zitadel:iam:org:project:role:admin {_aud(res)}"
+    answer = await res.client.post(TOKEN, data={"grant_type": "client_credentials", "scope": scope},
+                                   headers=basic(client_id, client_secret))
+    assert answer.status_code == 200, answer.text
+    info = (await res.client.get(USERINFO, headers=bearer(answer.json()["access_token"]))).json()
+    prefixed = f"urn:zitadel:iam:org:project:{res.api.project_id}:roles"
+    assert set(info[prefixed]) == {"admin"}
+    assert "urn:zitadel:iam:org:project:roles" not in info
