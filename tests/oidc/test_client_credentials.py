@@ -147,3 +147,43 @@ async def test_roles_of_the_audience_project(res: Resources) -> None:
     prefixed = f"urn:zitadel:iam:org:project:{res.api.project_id}:roles"
     assert set(info[prefixed]) == {"admin"}
     assert "urn:zitadel:iam:org:project:roles" not in info
+
+
+@pytest.mark.rule("spec/other-grants.md §1 scope: unknown scopes and org scopes of another organization are "
+                  "dropped silently; offline_access is ignored")
+async def test_scope_filter(res: Resources) -> None:
+    machine = await make_machine(res)
+    client_id, client_secret = await secret(res, machine)
+    own, foreign = f"urn:zitadel:iam:org:id:{machine.org_id}", f"urn:zitadel:iam:org:id:{res.user.org_id}"
+    scope = f"openid offline_access made:up {own} {foreign} {_aud(res)}"
+    answer = await res.client.post(TOKEN, data={"grant_type": "client_credentials", "scope": scope},
+                                   headers=basic(client_id, client_secret))
+    assert answer.status_code == 200, answer.text
+    introspected = (await res.client.post(INTROSPECT, data={"token": answer.json()["access_token"]},
+                                          headers=basic(res.api.client_id, res.api_secret))).json()
+    granted = introspected["scope"].split()
+    assert own in granted
+    assert "openid" in granted
+    assert foreign not in granted
+    assert "made:up" not in granted
+    assert "offline_access" not in granted
+
+
+@pytest.mark.rule("spec/other-grants.md §1 side effect: a successful secret check is recorded "
+                  "(user.machine.secret.check.succeeded); a failed request writes nothing")
+async def test_secret_check_recorded(res: Resources) -> None:
+    from tests.factories import events_after, latest_sequence
+
+    machine = await make_machine(res)
+    client_id, client_secret = await secret(res, machine)
+    before = await latest_sequence(res.services.store)
+    failed = await res.client.post(TOKEN, data={"grant_type": "client_credentials"},
+                                   headers=basic(client_id, client_secret + "x"))
+    assert failed.status_code == 400
+    assert await events_after(res.services.store, before, aggregate_id=machine.id) == []
+    answer = await res.client.post(TOKEN, data={"grant_type": "client_credentials"},
+                                   headers=basic(client_id, client_secret))
+    assert answer.status_code == 200
+    events = await events_after(res.services.store, before, aggregate_id=machine.id)
+    assert [e.event_type for e in events] == ["user.machine.secret.check.succeeded"]
+    assert events[0].aggregate_id == machine.id

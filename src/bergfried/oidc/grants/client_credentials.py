@@ -6,6 +6,8 @@
 - ZITADEL's errors, all 400 (spec/endpoints.md §6): no such machine user → `invalid_client`
   "client not found"; no secret set → `invalid_request` "Errors.User.Machine.Secret.NotExisting";
   a wrong or missing secret → `invalid_request` "Errors.User.Machine.Secret.Invalid".
+- A successful check is recorded as ZITADEL's `user.machine.secret.check.succeeded` event, in
+  the transaction that issues the tokens.
 - The user must be active; tokens as `machine.py` describes (`amr` = `["pwd"]`).
 """
 
@@ -38,4 +40,5 @@ async def exchange(services: Services, authorization: str | None, form: Mapping[
             raise InvalidRequest("Errors.User.Machine.Secret.NotExisting")
         if not credentials.secret or not services.hasher.verify(credentials.secret, secret_hash):
             raise InvalidRequest("Errors.User.Machine.Secret.Invalid")
+        await tx.event("user", user.id, "user.machine.secret.check.succeeded", {}, resource_owner=user.org_id)
         return await machine.issue_for(services, tx, user, machine.requested_scopes(form.get("scope")), ("pwd",))

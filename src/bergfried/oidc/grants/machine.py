@@ -5,6 +5,7 @@ part, so the "client" is the machine user itself.
   user's `accessTokenType` (opaque by default, or JWT).
 - The audience comes only from `urn:zitadel:iam:org:project:id:{id}:aud` scopes (and
   `…:zitadel:aud`): the projects named there. Without them no API finds the token active.
+- Scopes: standard, reserved and role scopes; org scopes only of the user's own organization.
 - Never a refresh token (`offline_access` is dropped) and no ID token: ZITADEL builds one with a
   zero lifetime (`exp` = `iat`) that no relying party could accept; its docs list none.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from bergfried.claims import scopes as sc
 from bergfried.claims.context import ClientSettings
+from bergfried.claims.subject import Subject
 from bergfried.domain.apps import AppKind, Application
 from bergfried.domain.ids import AppId, ProjectId
 from bergfried.domain.users import AccessTokenType, MachineUser
@@ -25,7 +27,23 @@ from bergfried.tokens.issue import Issued, TokenRequest, issue
 
 
 def requested_scopes(scope: str | None) -> tuple[str, ...]:
-    return tuple(s for s in dict.fromkeys(sc.parse(scope)) if s != sc.OFFLINE_ACCESS)
+    """ZITADEL's filter for machine clients (`client_credentials.go` `IsScopeAllowed`): standard and
+    reserved scopes, and every role scope; anything else is dropped silently, `offline_access` too."""
+    kept = sc.allowed(sc.parse(scope), ())
+    roles = [s for s in sc.parse(scope) if s.startswith(sc.ROLE_PREFIX)]
+    return tuple(s for s in dict.fromkeys([*kept, *roles]) if s != sc.OFFLINE_ACCESS)
+
+
+def _own_org_scopes(scopes: tuple[str, ...], subject: Subject) -> tuple[str, ...]:
+    """`client.go` `checkOrgScopes`: an org id or primary-domain scope of another organization is
+    dropped silently."""
+    def own(scope: str) -> bool:
+        if scope.startswith(sc.ORG_ID_PREFIX):
+            return scope[len(sc.ORG_ID_PREFIX):] == subject.user.org_id
+        if scope.startswith(sc.ORG_DOMAIN_PREFIX):
+            return scope[len(sc.ORG_DOMAIN_PREFIX):] == subject.org.primary_domain
+        return True
+    return tuple(s for s in scopes if own(s))
 
 
 async def _audience(tx: Tx, scopes: tuple[str, ...]) -> tuple[str, ...]:
@@ -46,6 +64,7 @@ def client_of(user: MachineUser) -> ClientSettings:
 async def issue_for(services: Services, tx: Tx, user: MachineUser, scopes: tuple[str, ...],
                     amr: tuple[str, ...]) -> Issued:
     subject = await active_subject(services, tx, user.id)
+    scopes = _own_org_scopes(scopes, subject)
     app = Application(id=AppId(user.id), project_id=ProjectId(""), org_id=user.org_id, name=user.username,
                       kind=AppKind.API, client_id=user.username)
     grant = Grant(client_id=user.username, user_id=user.id, scopes=scopes, audience=await _audience(tx, scopes),
