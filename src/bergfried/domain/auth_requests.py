@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 V2_PREFIX = "V2_"  # ZITADEL's `IDPrefixV2` (internal/command/auth_request.go)
+# A login for a device authorization (RFC 8628): no redirect URI, the user code in `state`; it
+# ends on the hosted login's allow/deny page, never at the authorize callback.
+DEVICE_RESPONSE_TYPE = "device_code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,10 @@ class AuthRequest:
     def is_v2(self) -> bool:
         """Handled by a custom login UI through the v2 OIDC service, not by the hosted login."""
         return self.id.startswith(V2_PREFIX)
+
+    @property
+    def is_device(self) -> bool:
+        return self.response_type == DEVICE_RESPONSE_TYPE
 
     @property
     def done(self) -> bool:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from bergfried.domain.auth_requests import AuthRequest
 from bergfried.errors import DomainError
-from bergfried.login import agent, flow, forms, register, steps
+from bergfried.login import agent, device, flow, forms, register, steps
 from bergfried.login.csrf import CsrfGuard
 from bergfried.login.i18n import Translator, negotiate
 from bergfried.login.pages import View, resource
@@ -75,6 +75,9 @@ class Visit:
         return self.page("password.html", login_name=login_name, error=self.view.t(error) if error else "")
 
     def to_callback(self) -> Response:
+        if self.auth_request.is_device:  # RFC 8628: the login ends on the allow/deny page
+            return self.view.redirect(f"{device.ACTION}?{urlencode({'authRequestID': self.auth_request.id})}",
+                                      self.redirect_status)
         return self.view.redirect(f"{CALLBACK}?{urlencode({'id': self.auth_request.id})}", self.redirect_status)
 
     async def act(self, step: steps.Step) -> Response:
@@ -266,4 +269,5 @@ def routes() -> list[Route]:
         Route(f"{PREFIX}/register", page(register_page, post=False), methods=["GET"]),
         Route(f"{PREFIX}/register", page(register_user, post=True), methods=["POST"]),
         Route(f"{PREFIX}/resources/{{name}}", resource, methods=["GET"]),
+        *device.routes(),
     ]

@@ -54,6 +54,8 @@ async def answer(services: Services, request_id: str, user_agent_id: str | None)
                                      "Start again from the application.")
         if request.is_v2:
             raise AuthorizePageError("This login request is handled by the application's login UI.")
+        if request.is_device:
+            raise AuthorizePageError("This login request is answered on the device authorization page.")
         if request.user_agent_id is not None and request.user_agent_id != user_agent_id:
             raise AuthorizePageError("This login request belongs to another browser.")
         if not request.done:
