@@ -18,6 +18,7 @@ from bergfried.domain.users import preferred_login_name as preferred_name
 from bergfried.errors import InvalidArgument
 from bergfried.management import policies
 from bergfried.management.scope import user_for_command
+from bergfried.oidc import backchannel
 from bergfried.services import Services
 from bergfried.store import orgs, users
 from bergfried.store import tables as t
@@ -66,14 +67,21 @@ async def add_machine(tx: Tx, org_id: str, username: str, name: str, description
                                       access_token_type=access_token_type)
 
 
-async def change_state(tx: Tx, org_id: str, user_id: str, change: str) -> ObjectDetails:
+async def change_state(tx: Tx, services: Services, org_id: str, user_id: str, change: str) -> ObjectDetails:
+    """Deactivating or locking a user ends its sessions (back-channel logout, tokens revoked)."""
     user = await user_for_command(tx.conn, user_id, org_id)
-    return await users.change_state(tx, user, change)
+    result = await users.change_state(tx, user, change)
+    if change in ("deactivate", "lock"):
+        await backchannel.end_user_sessions(services, tx, user.id)
+    return result
 
 
-async def remove(tx: Tx, org_id: str, user_id: str) -> ObjectDetails:
+async def remove(tx: Tx, services: Services, org_id: str, user_id: str) -> ObjectDetails:
+    """Removing a user ends its sessions (back-channel logout, tokens revoked)."""
     user = await user_for_command(tx.conn, user_id, org_id)
-    return await users.remove(tx, user)
+    result = await users.remove(tx, user)
+    await backchannel.end_user_sessions(services, tx, user.id)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

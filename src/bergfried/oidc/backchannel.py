@@ -9,6 +9,9 @@ spec/backchannel-logout.md).
   `iat` (now − 1 s), `exp` (now + 15 min), `jti`, `sub`, `sid` (the login session id, the same as
   in that session's ID tokens), `events` with the back-channel logout member, and never `nonce`
   (§2.4, seed 003).
+- Every way a session ends goes through `end_session` (RP-initiated logout, DeleteSession) or
+  `end_user_sessions` (the user deactivated, locked or removed): the session ends, its tokens are
+  revoked at once and the logout tokens are queued.
 - The row is written in the caller's transaction: the logout and its notifications commit
   together or not at all; delivery is the worker's (`oidc/backchannel_delivery.py`).
 """
@@ -22,7 +25,9 @@ import sqlalchemy as sa
 
 from bergfried.services import Services
 from bergfried.store import apps as app_store
+from bergfried.store import sessions as session_store
 from bergfried.store import tables as t
+from bergfried.store import tokens as token_store
 from bergfried.store.tx import Tx
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -71,3 +76,24 @@ async def queue(services: Services, tx: Tx, session_id: str, user_id: str) -> in
             attempts=0, max_attempts=MAX_ATTEMPTS, available_at=tx.now, created_at=tx.now))
         queued += 1
     return queued
+
+
+async def end_session(services: Services, tx: Tx, session_id: str) -> bool:
+    """End one login session: terminate it, revoke every token issued in it, queue its logout
+    tokens. True only for the call that ended it (a second end queues nothing)."""
+    ended = await session_store.terminate(tx, session_id)
+    if ended:
+        session = await session_store.get(tx.conn, session_id)
+        if session is not None and session.user_id:
+            await queue(services, tx, session_id, session.user_id)
+    await token_store.revoke_session(tx, session_id)
+    return ended
+
+
+async def end_user_sessions(services: Services, tx: Tx, user_id: str) -> list[str]:
+    """End every live session of a user (deactivated, locked, removed); returns the ended ids."""
+    ended = await session_store.terminate_for_user(tx, user_id)
+    for session_id in ended:
+        await queue(services, tx, session_id, user_id)
+        await token_store.revoke_session(tx, session_id)
+    return ended

@@ -33,7 +33,6 @@ from bergfried.oidc import backchannel
 from bergfried.services import Services
 from bergfried.store import apps as app_store
 from bergfried.store import sessions as session_store
-from bergfried.store import tokens as token_store
 
 
 class LogoutPageError(InvalidRequest):
@@ -134,10 +133,6 @@ async def end(services: Services, logout: Logout, *, user_agent_id: str | None) 
             session_ids = []
         ended = []
         for session_id in session_ids:
-            if await session_store.terminate(tx, session_id):
+            if await backchannel.end_session(services, tx, session_id):
                 ended.append(session_id)
-                session = await session_store.get(tx.conn, session_id)
-                if session is not None and session.user_id:
-                    await backchannel.queue(services, tx, session_id, session.user_id)
-            await token_store.revoke_session(tx, session_id)
     return ended

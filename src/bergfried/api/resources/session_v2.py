@@ -28,7 +28,8 @@ from bergfried.domain.common import ObjectDetails
 from bergfried.domain.users import HumanUser, preferred_login_name
 from bergfried.errors import PermissionDenied
 from bergfried.management import sessions as ops
-from bergfried.store import api_sessions, orgs, sessions
+from bergfried.oidc import backchannel
+from bergfried.store import api_sessions, orgs
 from bergfried.store import users as user_store
 from bergfried.store.api_sessions import ApiSession
 
@@ -223,7 +224,7 @@ async def delete_session(call: Call, req: SessionRequest) -> DeleteSessionRespon
     session = await _session(call, req.session_id)
     await _authorize(call, session, req.session_token, "session.delete")
     async with call.store.write(call.editor) as tx:
-        await sessions.terminate(tx, session.id)
+        await backchannel.end_session(call.services, tx, session.id)  # revokes its tokens, tells its apps
         ended = await api_sessions.get(tx.conn, session.id)
     assert ended is not None
     return DeleteSessionResponse(details=details.of(ObjectDetails(

@@ -181,7 +181,8 @@ def _state_change(change: str, rpc: str, summary: str) -> None:
     @api.post(f"/users/{{id}}/_{change}", rpc, permission="user.write", summary=summary)
     async def handler(call: Call, req: UserIdRequest) -> DetailsResponse:
         async with call.store.write(call.editor) as tx:
-            return DetailsResponse(details=details.of(await ops.change_state(tx, call.org_id, req.id, change)))
+            changed = await ops.change_state(tx, call.services, call.org_id, req.id, change)
+            return DetailsResponse(details=details.of(changed))
 
 
 _state_change("deactivate", "DeactivateUser", "Deactivate a user: it can no longer log in.")
@@ -194,7 +195,7 @@ _state_change("unlock", "UnlockUser", "Unlock a locked user.")
 async def remove_user(call: Call, req: UserIdRequest) -> DetailsResponse:
     """Remove a user; its user name becomes free again."""
     async with call.store.write(call.editor) as tx:
-        return DetailsResponse(details=details.of(await ops.remove(tx, call.org_id, req.id)))
+        return DetailsResponse(details=details.of(await ops.remove(tx, call.services, call.org_id, req.id)))
 
 
 # --- search ----------------------------------------------------------------------------------
