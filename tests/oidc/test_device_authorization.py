@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from bergfried.domain.apps import Application, AppType, AuthMethodType, GrantType, OIDCConfig
 from bergfried.store import device_authorizations as device_store
@@ -239,3 +241,18 @@ async def test_concurrent_consumption_in_the_store(res: Resources, tv: Applicati
         assert sorted(results) == [False, True]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.rule("RFC 8628 §3.4–3.5 with a real client library (Authlib): pending as an OAuth error, then tokens")
+async def test_device_flow_with_authlib(res: Resources, tv: Application) -> None:
+    async with AsyncOAuth2Client(tv.client_id, token_endpoint_auth_method="none", transport=res.client._transport,
+                                 base_url="http://testserver") as client:
+        started = await start(res, tv, "openid")  # Authlib has no helper for this request
+        with pytest.raises(OAuthError) as pending:
+            await client.fetch_token(TOKEN, grant_type=DEVICE_GRANT, device_code=started["device_code"])
+        assert pending.value.error == "authorization_pending"
+        await decide(res, started["user_code"], approve=True)
+        res.clock.advance(timedelta(seconds=started["interval"]))
+        token = await client.fetch_token(TOKEN, grant_type=DEVICE_GRANT, device_code=started["device_code"])
+    assert token["token_type"] == "Bearer"
+    assert unverified(token["id_token"])[1]["sub"] == res.user.id
