@@ -4,8 +4,11 @@ machine key in ZITADEL's JSON key file format (spec/other-grants.md §2)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +30,7 @@ def _aud(res: Resources) -> str:
 def assertion(res: Resources, key: dict[str, Any], *, header: dict[str, Any] | None = None,
               private_pem: str | None = None, **changes: Any) -> str:
     """An assertion as zitadel/oidc's `NewJWTProfileAssertionFromFileData` makes it."""
-    now = int(time.time())
+    now = int(res.clock().timestamp())
     claims: dict[str, Any] = {"iss": key["userId"], "sub": key["userId"], "aud": [res.services.settings.issuer],
                               "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex}
     claims.update(changes)
@@ -153,4 +156,18 @@ async def test_removed_key_and_inactive_user(res: Resources) -> None:
                                         headers=machine2.headers())
     assert deactivated.status_code == 200
     answer = await redeem(res, assertion(res, key2))
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant")
+
+
+@pytest.mark.rule("spec/other-grants.md §2: the key must not be expired (the key file's expirationDate)")
+async def test_expired_key(res: Resources) -> None:
+    machine = await make_machine(res)
+    soon = (res.clock() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    added = await res.client.post(f"/management/v1/users/{machine.id}/keys",
+                                  json={"type": "KEY_TYPE_JSON", "expirationDate": soon}, headers=machine.headers())
+    assert added.status_code == 200, added.text
+    key = json.loads(base64.b64decode(added.json()["keyDetails"]))
+    assert (await redeem(res, assertion(res, key))).status_code == 200
+    res.clock.advance(timedelta(hours=2))
+    answer = await redeem(res, assertion(res, key))
     assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant")

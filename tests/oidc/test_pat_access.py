@@ -34,6 +34,7 @@ async def test_pat_is_an_access_token(res: Resources) -> None:
         audience = introspected["aud"]
         assert isinstance(audience, list)
         assert client_id in audience
+        assert "client_id" not in introspected  # a PAT has no client (ZITADEL omits the empty value)
     api = await res.client.get(f"/management/v1/users/{machine.id}", headers=bearer(machine.owner))
     assert api.status_code == 200
     own = await res.client.get("/management/v1/orgs/me", headers=bearer(token))
@@ -73,3 +74,23 @@ async def test_expired_pat_and_inactive_user(res: Resources) -> None:
     await deactivate(res, machine)
     assert (await res.client.get(USERINFO, headers=bearer(lasting))).status_code == 401
     assert await _introspect(res, lasting, res.api.client_id, res.api_secret) == {"active": False}
+
+
+@pytest.mark.rule("spec/other-grants.md §4 (zitadel assertClientScopesForPAT): at introspection the caller's "
+                  "project's role keys become the PAT's role scopes, so the machine user's roles there show")
+async def test_pat_carries_the_callers_project_roles(res: Resources) -> None:
+    from bergfried.store import grants, projects, users
+
+    machine = await make_machine(res)
+    _, token = await pat(res, machine)
+    async with res.services.store.write() as tx:
+        user = await users.get(tx.conn, machine.id)
+        await grants.add_user_grant(tx, user, await projects.get(tx.conn, res.api.project_id), ["admin"])
+    introspected = await _introspect(res, token, res.api.client_id, res.api_secret)
+    assert introspected["active"] is True
+    roles = introspected["urn:zitadel:iam:org:project:roles"]
+    assert isinstance(roles, dict)
+    assert set(roles) == {"admin"}
+    assert "urn:zitadel:iam:org:project:role:admin" in str(introspected["scope"]).split()
+    foreign = await _introspect(res, token, res.foreign_api.client_id, res.foreign_secret)
+    assert "urn:zitadel:iam:org:project:roles" not in foreign

@@ -89,7 +89,7 @@ def _token(key: str, attribute: str) -> Producer:
         value = getattr(ctx.token, attribute)
         if isinstance(value, tuple):
             value = list(value)
-        return {} if value is None or value == [] else {key: value}
+        return {} if value is None or value == [] or value == "" else {key: value}
     return produce
 
 

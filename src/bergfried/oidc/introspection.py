@@ -10,8 +10,8 @@ Order of checks, as zitadel/oidc's `introspectionHandler` then ZITADEL's `Intros
 4. The token is live and the caller is in its audience (its client id or its project id):
    else just `{"active": false}` (RFC 7662 §2.2), so a caller learns nothing about tokens that
    are not meant for it. A personal access token is meant for every caller: the caller's client
-   id and project id are its audience (spec/other-grants.md §4). A token of a user who is no
-   longer active is not active either.
+   id and project id are its audience and its project's role keys its role scopes
+   (spec/other-grants.md §4). A token of a user who is no longer active is not active either.
 5. An active token answers with what the matrix gives introspection (claims/matrix.py): RFC 7662
    §2.2 members plus `amr`, `auth_time`, `act`, and the user claims of the token's scopes.
 `token_type_hint` is ignored: only access tokens are introspected, as ZITADEL does.
@@ -23,6 +23,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims import subject as subject_loader
@@ -33,6 +35,8 @@ from bergfried.errors import InvalidClient, InvalidRequest, UnauthorizedClient
 from bergfried.oidc import client_auth
 from bergfried.oidc.userinfo import token_facts
 from bergfried.services import Services
+from bergfried.store import projects
+from bergfried.store.tokens import AccessTokenRecord
 from bergfried.tokens.lookup import PAT_FORMAT, find_access_token
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -50,6 +54,15 @@ async def _caller(services: Services, authorization: str | None, form: Mapping[s
         raise UnauthorizedClient("client authentication failed", detail=exc.detail or exc.description) from None
 
 
+async def _for_caller(conn: AsyncConnection, record: AccessTokenRecord, caller: Application) -> AccessTokenRecord:
+    """zitadel `assertClientScopesForPAT`: the caller's client id and project id join the PAT's
+    audience and every role key of the caller's project becomes one of its role scopes."""
+    role_scopes = tuple(sc.ROLE_PREFIX + role.key for role in await projects.list_roles(conn, caller.project_id))
+    grant = dataclasses.replace(record.grant, audience=(caller.client_id, caller.project_id),
+                                scopes=tuple(dict.fromkeys(record.grant.scopes + role_scopes)))
+    return dataclasses.replace(record, grant=grant)
+
+
 async def introspect(services: Services, authorization: str | None, form: Mapping[str, str]) -> dict[str, Any]:
     if not _has_credentials(authorization, form):
         raise InvalidClient("client must be authenticated", status=400)
@@ -60,8 +73,7 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
     async with services.store.read() as conn:
         record = await find_access_token(services, conn, token)
         if record is not None and record.format == PAT_FORMAT:
-            record = dataclasses.replace(record, grant=dataclasses.replace(
-                record.grant, audience=(caller.client_id, caller.project_id)))
+            record = await _for_caller(conn, record, caller)
         if record is None or not ({caller.client_id, caller.project_id} & set(record.grant.audience)):
             return INACTIVE
         grant = record.grant
