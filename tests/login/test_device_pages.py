@@ -152,3 +152,12 @@ async def test_callback_refuses_a_device_login(world: World) -> None:
     response = await world.client.get("/oauth/v2/authorize/callback", params={"id": request_id})
     assert response.status_code == 400
     assert "location" not in response.headers
+
+
+@pytest.mark.rule("spec/login.md §4: the user-code page speaks the browser's language (de)")
+async def test_user_code_page_in_german(world: World) -> None:
+    page = await world.client.get("/ui/login/device", headers={"accept-language": "de"})
+    assert '<html lang="de">' in page.text
+    assert "Benutzercode" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
