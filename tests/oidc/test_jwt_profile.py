@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from authlib.integrations.httpx_client import AsyncAssertionClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -187,3 +189,36 @@ async def test_expired_key(res: Resources) -> None:
     res.clock.advance(timedelta(hours=2))
     answer = await redeem(res, assertion(res, key))
     assert (answer.status_code, answer.json()["error"]) == (400, "invalid_grant")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+CLAIM_VALUES = st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
+                         st.lists(st.text(max_size=10), max_size=3), st.booleans())
+HOSTILE_ASSERTIONS = st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda h, c: f"{_b64(json.dumps(h).encode())}.{_b64(json.dumps(c).encode())}.c2ln",
+              st.dictionaries(st.sampled_from(["alg", "kid", "typ"]), CLAIM_VALUES, max_size=3),
+              st.dictionaries(st.sampled_from(["iss", "sub", "aud", "exp", "iat", "jti"]), CLAIM_VALUES, max_size=6)),
+)
+
+
+@pytest.mark.rule("RFC 7523 §3.1: any malformed assertion is 400 invalid_grant (never ZITADEL's 500, "
+                  "zitadel#12692), and nothing is written")
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hostile=HOSTILE_ASSERTIONS, grant=st.sampled_from([JWT_BEARER, "client_credentials"]))
+async def test_hostile_input_is_rejected_cleanly(res: Resources, hostile: str, grant: str) -> None:
+    form = {"grant_type": grant, "assertion": hostile, "client_id": hostile[:60] or "x", "client_secret": hostile}
+    try:
+        answer = await res.client.post(TOKEN, data=form)
+    except UnicodeEncodeError:
+        return
+    assert answer.status_code in (400, 401), answer.text
+    assert answer.json()["error"] in ("invalid_request", "invalid_grant", "invalid_client")
+    if grant == JWT_BEARER and hostile:
+        assert answer.json()["error"] == "invalid_grant"
+    async with res.services.store.read() as conn:
+        written = (await conn.execute(sa.select(sa.func.count()).select_from(t.access_tokens))).scalar_one()
+    assert written == 0
