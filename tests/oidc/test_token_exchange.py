@@ -337,9 +337,11 @@ async def test_impersonation_refused(ex: Exchange) -> None:
     assert subject.access_token
     assert actor.access_token
     assert stranger.access_token
+    before = await latest_sequence(res.services.store)
     _error(await ex.post(subject_token=subject.access_token, subject_token_type=ACCESS,
                          actor_token=stranger.access_token, actor_token_type=ACCESS),
            403, "invalid_request", "No matching permissions found")
+    assert await latest_sequence(res.services.store) == before  # refused: no user.impersonated event, no token
     await _settings(res, impersonation=False)
     _error(await ex.post(subject_token=subject.access_token, subject_token_type=ACCESS,
                          actor_token=actor.access_token, actor_token_type=ACCESS),
