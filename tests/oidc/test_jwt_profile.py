@@ -222,3 +222,20 @@ async def test_hostile_input_is_rejected_cleanly(res: Resources, hostile: str, g
     async with res.services.store.read() as conn:
         written = (await conn.execute(sa.select(sa.func.count()).select_from(t.access_tokens))).scalar_one()
     assert written == 0
+
+
+@pytest.mark.rule("spec/other-grants.md §2: the JWT profile grant has role assertion on: a JWT access token "
+                  "carries the roles of the …:aud project asked for by role scopes")
+async def test_role_assertion_in_jwt_access_token(res: Resources) -> None:
+    from bergfried.store import grants, projects, users
+
+    machine, key = await keyed(res, jwt=True)
+    async with res.services.store.write() as tx:
+        user = await users.get(tx.conn, machine.id)
+        await grants.add_user_grant(tx, user, await projects.get(tx.conn, res.api.project_id), ["admin"])
+    scope = f"openid urn:zitadel:iam:org:project:role:admin {_aud(res)}"
+    answer = await redeem(res, assertion(res, key), scope)
+    assert answer.status_code == 200, answer.text
+    _, claims = unverified(answer.json()["access_token"])
+    assert set(claims[f"urn:zitadel:iam:org:project:{res.api.project_id}:roles"]) == {"admin"}
+    assert "urn:zitadel:iam:org:project:roles" not in claims

@@ -12,7 +12,8 @@ users with a key from `POST /management/v1/users/{id}/keys` (spec/other-grants.m
   redemptions exactly one commits; the other is `invalid_grant`.
 - Every rejection of the assertion is `invalid_grant`, 400 (§3.1), where ZITADEL answers a
   malformed one with 500 (zitadel/zitadel#12692).
-- Tokens as `machine.py` describes, `amr` empty (a key login has no AMR value).
+- Tokens as `machine.py` describes, `amr` empty (a key login has no AMR value), role assertion
+  on: the roles asked for by role scopes go into a JWT access token too.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ async def exchange(services: Services, authorization: str | None, form: Mapping[
             jti = _check(services, dict(token.claims), now)
             await tx.conn.execute(t.used_assertions.insert().values(
                 issuer=issuer, jti=jti, expires_at=_time(token.claims, "exp") + CLOCK_SKEW))
-            return await machine.issue_for(services, tx, user, machine.requested_scopes(form.get("scope")), ())
+            return await machine.issue_for(services, tx, user, machine.requested_scopes(form.get("scope")), (),
+                                           role_assertion=True)
     except IntegrityError:
         raise InvalidGrant("the assertion was already used (jti)") from None

@@ -55,14 +55,16 @@ async def _audience(tx: Tx, scopes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(projects))
 
 
-def client_of(user: MachineUser) -> ClientSettings:
-    """The settings a machine user's tokens are made with (no project of its own)."""
+def client_of(user: MachineUser, *, role_assertion: bool = False) -> ClientSettings:
+    """The settings a machine user's tokens are made with (no project of its own); the JWT profile
+    grant turns role assertion on (spec/other-grants.md §2)."""
     return ClientSettings(client_id=user.username, project_id="",
-                          jwt_access_token=user.access_token_type == AccessTokenType.JWT)
+                          jwt_access_token=user.access_token_type == AccessTokenType.JWT,
+                          access_token_role_assertion=role_assertion)
 
 
 async def issue_for(services: Services, tx: Tx, user: MachineUser, scopes: tuple[str, ...],
-                    amr: tuple[str, ...]) -> Issued:
+                    amr: tuple[str, ...], *, role_assertion: bool = False) -> Issued:
     subject = await active_subject(services, tx, user.id)
     scopes = _own_org_scopes(scopes, subject)
     app = Application(id=AppId(user.id), project_id=ProjectId(""), org_id=user.org_id, name=user.username,
@@ -70,4 +72,5 @@ async def issue_for(services: Services, tx: Tx, user: MachineUser, scopes: tuple
     grant = Grant(client_id=user.username, user_id=user.id, scopes=scopes, audience=await _audience(tx, scopes),
                   auth_time=tx.now, amr=amr)
     return await issue(services, tx, TokenRequest(app=app, subject=subject, grant=grant, family_id=tx.new_id(),
-                                                  client=client_of(user), with_id_token=False))
+                                                  client=client_of(user, role_assertion=role_assertion),
+                                                  with_id_token=False))
