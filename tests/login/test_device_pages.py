@@ -161,3 +161,31 @@ async def test_user_code_page_in_german(world: World) -> None:
     assert "Benutzercode" in page.text
     assert page.headers["cache-control"] == "no-store"
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.rule("spec/other-grants.md §5 success: the tokens belong to the approving login session; once it "
+                  "has ended the device code gives none")
+async def test_tokens_name_the_login_session(world: World) -> None:
+    app = await device_app(world)
+    first = await start_device(world, app)
+    request_id, page = await signed_in_action_page(world, app, first["user_code"])
+    await world.client.post("/ui/login/device/allow", data={"authRequestID": request_id, "csrfToken": csrf_of(page)})
+    assert (await poll(world, app, first["device_code"])).status_code == 200
+    async with world.store.read() as conn:
+        session_id = (await conn.execute(sa.select(t.access_tokens.c.session_id)
+                                         .where(t.access_tokens.c.client_id == app.client_id))).scalar_one()
+        linked = (await conn.execute(sa.select(t.auth_requests.c.session_id)
+                                     .where(t.auth_requests.c.id == request_id))).scalar_one()
+    assert session_id is not None
+    assert session_id == linked
+    second = await start_device(world, app)  # the same browser: SSO straight to the allow/deny page
+    request_id = request_id_of(await enter_code(world.client, second["user_code"]), "/ui/login/login")
+    sso = await world.client.get("/ui/login/login", params={"authRequestID": request_id})
+    assert request_id_of(sso, "/ui/login/device/action") == request_id
+    page = await world.client.get(sso.headers["location"])
+    await world.client.post("/ui/login/device/allow", data={"authRequestID": request_id, "csrfToken": csrf_of(page)})
+    async with world.store.write() as tx:
+        await tx.conn.execute(t.sessions.update().where(t.sessions.c.id == session_id).values(terminated_at=tx.now))
+    refused = await poll(world, app, second["device_code"])
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"

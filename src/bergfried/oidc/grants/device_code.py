@@ -5,7 +5,9 @@ Answers, in this order: missing `device_code` → `invalid_request`; unknown, is
 client or already used → `invalid_grant`; past its lifetime → `expired_token`; polled again before
 the interval has passed (or while another poll runs) → `slow_down`, and the interval grows by 5 s
 (§3.5); denied → `access_denied`; not decided yet → `authorization_pending`; approved → the
-tokens, once: a conditional UPDATE picks the one winner of concurrent polls.
+tokens, once: a conditional UPDATE picks the one winner of concurrent polls. Like a code, the
+tokens need the approving login session still alive (`invalid_grant` otherwise); they name that
+session, so its end reaches them (revocation, back-channel logout).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import timedelta
 from bergfried.domain.apps import Application
 from bergfried.errors import AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, InvalidRequest, SlowDown
 from bergfried.oidc.grants._common import active_subject
+from bergfried.oidc.grants.authorization_code import _session_ended as session_ended
 from bergfried.services import Services
 from bergfried.store import device_authorizations as store
 from bergfried.store import tokens as token_store
@@ -49,6 +52,8 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
                 if not await store.consume(tx, code_hash):
                     raise InvalidGrant("The device code has already been used")
                 assert record.user_id is not None
+                if record.session_id and await session_ended(tx, record.session_id):
+                    raise InvalidGrant("The login session that approved this device code has ended")
                 subject = await active_subject(services, tx, record.user_id)
                 grant = token_store.Grant(
                     client_id=app.client_id, user_id=record.user_id, scopes=record.scopes,
