@@ -159,3 +159,27 @@ async def test_a_forged_registration_creates_nothing(world: World) -> None:
                                         data={"authRequestID": request_id, "csrfToken": "x", **FIELDS})
     assert forged.status_code == 400
     assert await count_rows(world.store, t.users) == users_before
+
+
+@pytest.mark.rule("admin.proto UpdateLoginPolicy: allowRegister and ignoreUnknownUsernames set through the admin "
+                  "API reach the hosted login at once")
+async def test_the_stored_login_policy_decides_registration_and_unknown_names(world: World) -> None:
+    import dataclasses
+
+    from bergfried.domain.policies import LoginPolicy
+    from bergfried.management import policies
+
+    async with world.store.write() as tx:
+        await policies.replace(tx, dataclasses.replace(LoginPolicy(), allow_register=False,
+                                                       ignore_unknown_usernames=True))
+    request_id = await world.auth_request(prompt=("create",))
+    refused = await start(world.client, request_id)
+    assert refused.status_code == 400
+    assert "Registration is not allowed" in refused.text
+    page = await start(world.client, await world.auth_request())
+    assert 'name="register"' not in page.text
+    other_id = await world.auth_request()
+    page = await start(world.client, other_id)
+    unknown = await post_form(world.client, "/ui/login/loginname", page, other_id, loginName="nobody@acme.localhost")
+    assert unknown.status_code == 200
+    assert 'autocomplete="current-password"' in unknown.text  # no "User could not be found": ignoreUnknownUsernames

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bergfried.claims import scopes as sc
 from bergfried.crypto.passwords import verify_password
 from bergfried.domain.auth_requests import AuthRequest
-from bergfried.domain.policies import LockoutPolicy
+from bergfried.domain.policies import LockoutPolicy, LoginPolicy
 from bergfried.domain.sessions import Session
 from bergfried.domain.users import HumanUser, MachineUser, User, UserState, ensure_can_log_in, preferred_login_name
 from bergfried.errors import NotFound, PreconditionFailed
@@ -133,15 +133,16 @@ async def _verify(stored_hash: str | None, password: str) -> bool:
     return await asyncio.to_thread(verify_password, stored_hash, password)
 
 
-def invalid_password_key(services: Services) -> str:
-    if services.policies.login.ignore_unknown_usernames:
+def invalid_password_key(login: LoginPolicy) -> str:
+    if login.ignore_unknown_usernames:
         return "Errors.User.UsernameOrPassword.Invalid"
     return "Errors.User.Password.Invalid"
 
 
 async def check_password(tx: Tx, services: Services, login_name: str, password: str,
                          request: AuthRequest | None = None) -> PasswordOutcome:
-    invalid = invalid_password_key(services)
+    login, _ = await policies.current(tx.conn, services, LoginPolicy)  # the admin API may change it
+    invalid = invalid_password_key(login)
     user = await (find_user_for(tx.conn, services, request, login_name) if request is not None
                   else find_user(tx.conn, services, login_name))
     problem = login_problem(user)

@@ -25,12 +25,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bergfried.domain.auth_requests import AuthRequest
+from bergfried.domain.policies import LoginPolicy
 from bergfried.errors import DomainError
 from bergfried.login import agent, device, flow, forms, register, steps
 from bergfried.login.csrf import CsrfGuard
 from bergfried.login.i18n import Translator, negotiate
 from bergfried.login.pages import View, resource
 from bergfried.logs import get
+from bergfried.management import policies
 from bergfried.services import Services
 from bergfried.store import auth_requests
 from bergfried.store.tx import Tx
@@ -52,6 +54,7 @@ class Visit:
     agent_id: str | None  # None: the browser came without a user-agent cookie
     fields: dict[str, str]
     redirect_status: int
+    login: LoginPolicy  # the instance's login policy in force (the admin API may change it)
 
     async def candidates(self) -> tuple[steps.Candidate, ...]:
         return await flow.candidates(self.tx.conn, self.services, self.agent_id, self.tx.now)
@@ -61,11 +64,11 @@ class Visit:
 
     def login_name_page(self, login_name: str = "", error: str = "") -> Response:
         return self.page("loginname.html", login_name=login_name, error=self.view.t(error) if error else "",
-                         allow_register=self.services.policies.login.allow_register)
+                         allow_register=self.login.allow_register)
 
     def register_page(self, values: dict[str, str] | None = None, error: str = "", error_field: str = "",
                       status: int = 200) -> Response:
-        if not self.services.policies.login.allow_register:
+        if not self.login.allow_register:
             return self.view.error(register.REGISTRATION_NOT_ALLOWED)
         return self.view.render("register.html", status, auth_request_id=self.auth_request.id,
                                 values=values or register.echo({}), error=error, error_field=error_field,
@@ -102,7 +105,7 @@ class Visit:
 
     def for_user(self, user_id: str, login_name: str, candidates: tuple[steps.Candidate, ...]) -> steps.Step:
         return steps.for_user(self.auth_request, user_id, login_name, candidates, now=self.tx.now,
-                              lifetime=self.services.policies.login.password_check_lifetime)
+                              lifetime=self.login.password_check_lifetime)
 
 
 Handler = Callable[[Visit], Awaitable[Response]]
@@ -148,7 +151,8 @@ def page(handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Respo
                 log.info("login_foreign_browser", auth_request=request_id)
                 return view.error("Errors.AuthRequest.NotFound")
             agent_id = agent.agent_id(services.hasher, cookie) if cookie else None
-            visit = Visit(services, view, tx, auth_request, agent_id, fields, 303 if post else 302)
+            login, _ = await policies.current(tx.conn, services, LoginPolicy)
+            visit = Visit(services, view, tx, auth_request, agent_id, fields, 303 if post else 302, login)
             if auth_request.done:
                 return visit.to_callback()
             try:
@@ -168,7 +172,7 @@ async def entry(visit: Visit) -> Response:
                                               description=steps.NO_SESSION))
         return visit.login_name_page(found.login_name, found.problem)
     step = steps.next_step(request, await visit.candidates(), found.preselected if found else None,
-                           now=visit.tx.now, lifetime=visit.services.policies.login.password_check_lifetime)
+                           now=visit.tx.now, lifetime=visit.login.password_check_lifetime)
     return await visit.act(step)
 
 
@@ -185,7 +189,7 @@ async def login_name(visit: Visit) -> Response:
         return visit.login_name_page("", exc.key)
     user = await flow.find_user_for(visit.tx.conn, visit.services, visit.auth_request, form.login_name)
     problem = flow.login_problem(user)
-    if problem == flow.NOT_FOUND and visit.services.policies.login.ignore_unknown_usernames:
+    if problem == flow.NOT_FOUND and visit.login.ignore_unknown_usernames:
         return visit.password_page(form.login_name)  # spec/login.md §3 ignoreUnknownUsernames
     if problem is not None or user is None:
         return visit.login_name_page(form.login_name, problem or flow.NOT_FOUND)
@@ -200,7 +204,7 @@ async def password(visit: Visit) -> Response:
     outcome = await flow.check_password(visit.tx, visit.services, form.login_name, form.password,
                                        visit.auth_request)
     if outcome.user is None:
-        error = outcome.error or flow.invalid_password_key(visit.services)
+        error = outcome.error or flow.invalid_password_key(visit.login)
         log.info("login_password_rejected", reason=error, auth_request_id=visit.auth_request.id)
         return visit.password_page(form.login_name, error)
     if visit.agent_id is None:  # unreachable: the CSRF check needs the cookie
@@ -235,7 +239,7 @@ async def register_page(visit: Visit) -> Response:
 
 
 async def register_user(visit: Visit) -> Response:
-    if not visit.services.policies.login.allow_register:
+    if not visit.login.allow_register:
         return visit.view.error(register.REGISTRATION_NOT_ALLOWED)
     try:
         form = register.register_form(visit.fields)

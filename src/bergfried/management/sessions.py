@@ -27,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bergfried.crypto.hashing import generate_secret
 from bergfried.crypto.passwords import verify_password
 from bergfried.domain.common import ObjectDetails
+from bergfried.domain.policies import LockoutPolicy
 from bergfried.domain.users import HumanUser, User, UserState
 from bergfried.errors import DomainError, InvalidArgument, NotFound, PreconditionFailed
+from bergfried.management import policies
 from bergfried.services import Services
 from bergfried.store import api_sessions
 from bergfried.store import users as user_store
@@ -97,8 +99,9 @@ async def _password(tx: Tx, services: Services, user_id: str | None, password: s
     if user.state == UserState.LOCKED:
         raise PreconditionFailed("Errors.User.Locked", "User is locked", error_id="COMMAND-JLK35")
     succeeded = await asyncio.to_thread(verify_password, user.password_hash, password)
+    lockout, _ = await policies.current(tx.conn, services, LockoutPolicy)  # the admin API may change it
     await user_store.record_password_check(tx, user, succeeded=succeeded,
-                                           max_attempts=services.policies.lockout.max_password_attempts)
+                                           max_attempts=lockout.max_password_attempts)
     if not succeeded:
         return InvalidArgument("Errors.User.Password.Invalid", "Password is invalid", error_id="COMMAND-3M0fs")
     again = await user_store.find(tx.conn, user_id)  # a parallel failure may have locked it meanwhile
