@@ -62,9 +62,11 @@ def test_device_flow_in_chromium(live_server: Any, browser: Any) -> None:
     with page.expect_navigation(url="**/ui/login/login?**"):
         page.keyboard.press("Enter")
 
+    page.locator("#loginName").focus()  # the field is there and focused before typing
     page.keyboard.type(login_name)
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    page.locator("#password").focus()
     page.keyboard.type(PASSWORD)
     with page.expect_navigation(url="**/ui/login/device/action?**"):
         page.keyboard.press("Enter")
