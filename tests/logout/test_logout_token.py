@@ -91,3 +91,33 @@ async def test_logout_rolls_back_with_its_notifications(res: Resources) -> None:
         await crash_after_queueing()
     assert queued == [2]
     assert await outbox_rows(res) == []
+
+
+@pytest.mark.rule("spec/backchannel-logout.md §2: implicit flows register their client too; an app that only got "
+                  "an ID token (response_type id_token) in the session is told")
+async def test_an_id_token_only_client_gets_a_logout_token(res: Resources) -> None:
+    from datetime import timedelta
+
+    from bergfried.domain.auth_requests import AuthRequest
+    from bergfried.store import auth_requests
+
+    session_id = await new_session(res)
+    implicit = await backchannel_app(res, "implicit", "https://implicit.example.com/bcl")
+    unanswered = await backchannel_app(res, "unanswered", "https://unanswered.example.com/bcl")
+    async with res.services.store.write() as tx:
+        for app, answered in ((implicit, True), (unanswered, False)):
+            request_id = tx.new_id()
+            await auth_requests.create(tx, AuthRequest(
+                id=request_id, client_id=app.client_id, redirect_uri="https://x.example.com/cb", scopes=("openid",),
+                response_type="id_token", created_at=tx.now, expires_at=tx.now + timedelta(minutes=5), nonce="n"))
+            await auth_requests.link_session(tx, request_id, session_id=session_id, user_id=res.user.id,
+                                             auth_time=tx.now, amr=["pwd"])
+            if answered:
+                assert await auth_requests.consume(tx, request_id)
+        assert await backchannel.clients_of_session(tx, session_id) == [implicit.client_id]
+        assert await backchannel.end_session(res.services, tx, session_id)
+    rows = await outbox_rows(res)
+    assert [row.payload["client_id"] for row in rows] == [implicit.client_id]
+    _, claims = await verify(res, rows[0].payload["logout_token"])
+    assert claims["sid"] == session_id
+    assert "nonce" not in claims

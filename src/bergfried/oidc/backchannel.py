@@ -41,10 +41,16 @@ def _ts(value: Any) -> int:
 
 
 async def clients_of_session(tx: Tx, session_id: str) -> list[str]:
-    """Client ids that received tokens in the session, revoked or not."""
+    """Client ids that received tokens in the session, revoked or not: from the access and refresh
+    token rows, and from answered implicit `id_token` requests, which leave no token row (ZITADEL
+    registers every client a session's tokens went to, implicit included; spec/backchannel-logout.md §2).
+    Each part is one query on an indexed `session_id`."""
     query = sa.union(
         sa.select(t.access_tokens.c.client_id).where(t.access_tokens.c.session_id == session_id),
         sa.select(t.refresh_tokens.c.client_id).where(t.refresh_tokens.c.session_id == session_id),
+        sa.select(t.auth_requests.c.client_id).where(
+            t.auth_requests.c.session_id == session_id, t.auth_requests.c.response_type == "id_token",
+            t.auth_requests.c.consumed_at.is_not(None)),
     )
     return sorted({str(row[0]) for row in (await tx.conn.execute(query)).all()})
 
