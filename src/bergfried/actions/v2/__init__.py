@@ -1,0 +1,1 @@
+"""Actions v2: targets (restWebhook, restCall, restAsync) and executions on functions."""
