@@ -159,3 +159,11 @@ async def test_rejected_calls_write_nothing(world: World) -> None:
     ]
     assert [r.status_code for r in rejected] == [400, 404, 400, 403, 409]
     assert await latest_sequence(world.services.store) == before
+
+
+@pytest.mark.rule("proto: ListQuery.limit is a uint32 — a negative limit is an invalid argument (400, code 3)")
+async def test_negative_list_limit_is_refused(world: World) -> None:
+    path = f"/management/v1/users/{world.user.id}/metadata/_search"
+    refused = await world.call("POST", path, world.owner, json={"query": {"limit": -1}})
+    assert error_of(refused)[:2] == (400, 3)
+    assert "Query.Limit" in refused.json()["message"]

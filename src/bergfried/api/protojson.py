@@ -17,7 +17,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from bergfried.domain.metadata import decode_api_value
@@ -49,7 +49,8 @@ def _int64(value: Any) -> Any:
 
 # uint64/int64: a JSON string on output, string or number on input.
 Int64 = Annotated[int, BeforeValidator(_int64), WithJsonSchema({"type": "string", "format": "int64"})]
-UInt32 = Annotated[int, Int32(), WithJsonSchema({"type": "integer", "format": "uint32", "minimum": 0})]
+UInt32 = Annotated[int, Int32(), Field(ge=0, le=2**32 - 1),
+                   WithJsonSchema({"type": "integer", "format": "uint32", "minimum": 0})]
 
 
 def _bytes_in(value: Any) -> Any:
