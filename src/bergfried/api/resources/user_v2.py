@@ -21,7 +21,7 @@ from bergfried.api.lists import ListQuery, ObjectDetailsModel
 from bergfried.api.messages import Empty, MetadataEntry
 from bergfried.api.protojson import ApiModel, Timestamp, enum_in
 from bergfried.api.registry import Call, Resource
-from bergfried.api.resources.users import _SORT_COLUMNS, SearchQuery, UserFieldName, _condition
+from bergfried.api.resources.users import SORT_COLUMNS, SearchQuery, UserFieldName, user_condition
 from bergfried.api.user_messages import GenderIn, Name200, Optional200
 from bergfried.domain.metadata import Metadata
 from bergfried.domain.policies import PasswordComplexityPolicy
@@ -248,11 +248,11 @@ async def list_users(call: Call, req: ListUsersRequest) -> ListUsersResponse:
         if readable is not None:
             query = query.where(U.c.org_id.in_(sorted(readable)))
         for q in req.queries:
-            query = query.where(_condition(q, must_be_domain))
+            query = query.where(user_condition(q, must_be_domain))
             if q.organization_id_query is not None:
                 query = query.where(U.c.org_id == q.organization_id_query.organization_id)
         page = await lists.page(conn, query, req.query, call.store.clock(), default_order=U.c.id,
-                                sort_column=_SORT_COLUMNS.get(req.sorting_column))
+                                sort_column=SORT_COLUMNS.get(req.sorting_column))
         org_names = {org_id: await ops.names(conn, call.services, org_id) for org_id in {r.org_id for r in page.rows}}
     result = []
     for row in page.rows:

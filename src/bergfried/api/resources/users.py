@@ -213,7 +213,7 @@ class UserFieldName(enum.StrEnum):
     CREATION_DATE = "USER_FIELD_NAME_CREATION_DATE"
 
 
-_SORT_COLUMNS: dict[UserFieldName, Any] = {
+SORT_COLUMNS: dict[UserFieldName, Any] = {
     UserFieldName.USER_NAME: U.c.username_lower, UserFieldName.FIRST_NAME: U.c.first_name,
     UserFieldName.LAST_NAME: U.c.last_name, UserFieldName.NICK_NAME: U.c.nick_name,
     UserFieldName.DISPLAY_NAME: U.c.display_name, UserFieldName.EMAIL: U.c.email_lower,
@@ -327,7 +327,7 @@ def _login_name_condition(q: LoginNameQuery, must_be_domain: bool) -> Any:
     return sa.and_(lists.text_condition(U.c.username, name, q.method), U.c.org_id.in_(verified))
 
 
-def _condition(q: SearchQuery, must_be_domain: bool) -> Any:
+def user_condition(q: SearchQuery, must_be_domain: bool) -> Any:
     parts: list[Any] = []
     text = [(q.user_name_query, U.c.username, "user_name"), (q.first_name_query, U.c.first_name, "first_name"),
             (q.last_name_query, U.c.last_name, "last_name"), (q.nick_name_query, U.c.nick_name, "nick_name"),
@@ -346,11 +346,11 @@ def _condition(q: SearchQuery, must_be_domain: bool) -> Any:
     if q.in_user_emails_query is not None:
         parts.append(U.c.email_lower.in_([e.lower() for e in q.in_user_emails_query.user_emails]))
     if q.or_query is not None:
-        parts.append(sa.or_(sa.false(), *[_condition(sub, must_be_domain) for sub in q.or_query.queries]))
+        parts.append(sa.or_(sa.false(), *[user_condition(sub, must_be_domain) for sub in q.or_query.queries]))
     if q.and_query is not None:
-        parts.append(sa.and_(sa.true(), *[_condition(sub, must_be_domain) for sub in q.and_query.queries]))
+        parts.append(sa.and_(sa.true(), *[user_condition(sub, must_be_domain) for sub in q.and_query.queries]))
     if q.not_query is not None and q.not_query.query is not None:
-        parts.append(sa.not_(_condition(q.not_query.query, must_be_domain)))
+        parts.append(sa.not_(user_condition(q.not_query.query, must_be_domain)))
     return sa.and_(sa.true(), *parts)
 
 
@@ -361,9 +361,9 @@ async def list_users(call: Call, req: ListUsersRequest) -> ListUsersResponse:
         names = await ops.names(conn, call.services, call.org_id)
         query = ops.search(call.org_id)
         for q in req.queries:
-            query = query.where(_condition(q, names.must_be_domain))
+            query = query.where(user_condition(q, names.must_be_domain))
         page = await lists.page(conn, query, req.query, call.store.clock(), default_order=U.c.id,
-                                sort_column=_SORT_COLUMNS.get(req.sorting_column))
+                                sort_column=SORT_COLUMNS.get(req.sorting_column))
     result = []
     for row in page.rows:
         user = store.from_row(row)

@@ -44,7 +44,7 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
             family_id = tx.new_id()
             if not await token_store.redeem_code(tx, code_hash, family_id):
                 raise InvalidGrant("The code has expired")
-            if record.grant.session_id and await _session_ended(tx, record.grant.session_id):
+            if record.grant.session_id and await session_ended(tx, record.grant.session_id):
                 raise InvalidGrant("The login session of this code has ended")
             subject = await active_subject(services, tx, record.grant.user_id)
             return await issue(services, tx, TokenRequest(
@@ -83,6 +83,6 @@ def _check_binding(record: token_store.CodeRecord, form: Mapping[str, str]) -> N
         raise InvalidGrant("code_verifier sent, but the authorization request had no code_challenge")
 
 
-async def _session_ended(tx: Tx, session_id: str) -> bool:
+async def session_ended(tx: Tx, session_id: str) -> bool:
     ended = await tx.conn.execute(sa.select(t.sessions.c.terminated_at).where(t.sessions.c.id == session_id))
     return ended.scalar_one_or_none() is not None

@@ -18,7 +18,7 @@ from datetime import timedelta
 from bergfried.domain.apps import Application
 from bergfried.errors import AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, InvalidRequest, SlowDown
 from bergfried.oidc.grants._common import active_subject
-from bergfried.oidc.grants.authorization_code import _session_ended as session_ended
+from bergfried.oidc.grants.authorization_code import session_ended
 from bergfried.services import Services
 from bergfried.store import device_authorizations as store
 from bergfried.store import tokens as token_store
