@@ -4,6 +4,7 @@ signs, the rotation in the database, and one-line errors (or a usage error) othe
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -119,4 +120,23 @@ def test_without_a_master_key_nothing_is_made_up(tmp_path: Path) -> None:
 
 def test_an_unmigrated_database_is_one_error_line_that_says_to_migrate(tmp_path: Path) -> None:
     line = the_one_error_line(rotate(tmp_path / "empty.db", tmp_path, BERGFRIED_MASTERKEY=MASTERKEY))
+    assert "bergfried migrate" in line
+
+
+def test_purge_reports_what_it_deleted_and_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    """`bergfried purge` (store/purge.py) from the command line, as cron would run it."""
+    database = tmp_path / "bergfried.db"
+    assert run_cli(["migrate", "--database-url", f"sqlite+aiosqlite:///{database}"], tmp_path,
+                   clean_env()).returncode == 0
+    with sqlite3.connect(database) as conn:
+        conn.execute("INSERT INTO used_assertions (issuer, jti, expires_at) VALUES ('m', 'old', '2020-01-01 00:00:00')")
+    env = clean_env(BERGFRIED_DATABASE_URL=f"sqlite+aiosqlite:///{database}")
+    done = run_cli(["purge"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "purged 1 rows (used_assertions 1)\n"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM used_assertions").fetchone() == (0,)
+    assert run_cli(["purge"], tmp_path, env).stdout == "purged 0 rows\n"
+    line = the_one_error_line(run_cli(["purge"], tmp_path, clean_env(
+        BERGFRIED_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")))
     assert "bergfried migrate" in line

@@ -24,6 +24,7 @@ from bergfried.keys.generate import Algorithm
 from bergfried.settings import Settings, load_settings, worker_environment
 
 if TYPE_CHECKING:
+    from bergfried.store.purge import Purged
     from bergfried.store.signing_keys import SigningKey
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -135,6 +136,33 @@ def migrate(database_url: DatabaseOption = None, config: ConfigOption = None) ->
 
     revision = _run_on_database(settings, run())
     typer.echo(f"database migrated to revision {revision}")
+
+
+@app.command()
+def purge(database_url: DatabaseOption = None, config: ConfigOption = None) -> None:
+    """Delete expired codes, tokens, auth requests, device codes, used assertion ids and old outbox
+    rows (the server also does this every `purge_interval`)."""
+    import bergfried.store.migrate  # noqa: F401  (see keys rotate)
+
+    settings = _settings({"database_url": database_url}, config)
+    purged = _run_on_database(settings, _purge(settings))
+    details = ", ".join(f"{table} {count}" for table, count in purged.counts.items() if count)
+    typer.echo(f"purged {purged.total} rows" + (f" ({details})" if details else ""))
+
+
+async def _purge(settings: Settings) -> Purged:
+    from bergfried.store.engine import create_engine
+    from bergfried.store.migrate import current_revision, head_revision
+    from bergfried.store.purge import purge as run_purge
+    from bergfried.store.tx import Store, utcnow
+
+    engine = create_engine(settings.database_url)
+    try:
+        if await current_revision(engine) != head_revision():
+            raise ConfigError("the database is not migrated to the current schema; run `bergfried migrate` first")
+        return await run_purge(Store(engine), utcnow())
+    finally:
+        await engine.dispose()
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="Signing keys: rotate.")
