@@ -15,6 +15,7 @@ from bergfried.crypto.aead import Sealer
 from bergfried.crypto.hashing import SecretHasher
 from bergfried.domain.policies import DomainPolicy, LockoutPolicy, LoginPolicy, PasswordComplexityPolicy
 from bergfried.keys.keyring import KeyRing
+from bergfried.ratelimit import RateLimits
 from bergfried.settings import Settings
 from bergfried.store.engine import create_engine
 from bergfried.store.tx import Store
@@ -60,6 +61,7 @@ class Services:
     key_sealer: Sealer
     policies: Policies
     keyring: KeyRing
+    limits: RateLimits
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -80,4 +82,6 @@ def build(settings: Settings, *, engine: AsyncEngine | None = None) -> Services:
         settings=settings, engine=engine, store=store, master=master, hasher=SecretHasher(master),
         key_sealer=key_sealer, policies=Policies.from_settings(settings),
         keyring=KeyRing(store, key_sealer, issuer=settings.issuer),
+        limits=RateLimits.of(settings.rate_limit_token_per_ip, settings.rate_limit_password_per_ip,
+                             settings.rate_limit_password_per_name),
     )

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     firstinstance_machine_name: str = "Admin"
     firstinstance_patpath: Path | None = None
 
+    # rate limits, requests a minute per key in this process (0 = off): client-authenticating OAuth
+    # endpoints (token, introspect, revoke, device_authorization) per client IP; password checks of
+    # the hosted login and of /v2/sessions per client IP and per login name (docs/security.md)
+    rate_limit_token_per_ip: int = Field(1200, ge=0)
+    rate_limit_password_per_ip: int = Field(300, ge=0)
+    rate_limit_password_per_name: int = Field(30, ge=0)
+
     # the outbox worker that delivers back-channel logout tokens (off: rows wait in the outbox)
     outbox_worker: bool = True
     outbox_poll_interval: float = Field(1.0, gt=0, le=60)

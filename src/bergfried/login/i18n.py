@@ -52,6 +52,7 @@ CATALOGS: dict[str, dict[str, str]] = {
         "Errors.AuthRequest.NotFound": "Could not find authrequest",
         "Errors.Login.Csrf": "The form has expired or did not come from this page. Go back and try again.",
         "Errors.Login.BadForm": "The form could not be read.",
+        "Errors.Login.TooManyAttempts": "Too many sign-in attempts. Wait a moment and try again.",
         "Register.Title": "Register",
         "Register.Description": "Create your account.",
         "Register.Email": "E-mail",
@@ -117,6 +118,8 @@ CATALOGS: dict[str, dict[str, str]] = {
         "Errors.Login.Csrf": "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. "
                              "Gehen Sie zurück und versuchen Sie es erneut.",
         "Errors.Login.BadForm": "Das Formular konnte nicht gelesen werden.",
+        "Errors.Login.TooManyAttempts": "Zu viele Anmeldeversuche. Warten Sie einen Moment "
+                                        "und versuchen Sie es erneut.",
         "Register.Title": "Registrieren",
         "Register.Description": "Erstellen Sie Ihr Konto.",
         "Register.Email": "E-Mail",

@@ -39,6 +39,7 @@ from bergfried.store.tx import Tx
 from bergfried.web.state import services_of
 
 CALLBACK = "/oauth/v2/authorize/callback"
+RATE_LIMITED = "Errors.Login.TooManyAttempts"
 PREFIX = "/ui/login"
 log = get("bergfried.login")
 
@@ -55,6 +56,7 @@ class Visit:
     fields: dict[str, str]
     redirect_status: int
     login: LoginPolicy  # the instance's login policy in force (the admin API may change it)
+    client_ip: str | None = None  # the ASGI peer (see web/ratelimit.py behind a proxy)
 
     async def candidates(self) -> tuple[steps.Candidate, ...]:
         return await flow.candidates(self.tx.conn, self.services, self.agent_id, self.tx.now)
@@ -152,7 +154,8 @@ def page(handler: Handler, *, post: bool) -> Callable[[Request], Awaitable[Respo
                 return view.error("Errors.AuthRequest.NotFound")
             agent_id = agent.agent_id(services.hasher, cookie) if cookie else None
             login, _ = await policies.current(tx.conn, services, LoginPolicy)
-            visit = Visit(services, view, tx, auth_request, agent_id, fields, 303 if post else 302, login)
+            visit = Visit(services, view, tx, auth_request, agent_id, fields, 303 if post else 302, login,
+                          request.client.host if request.client else None)
             if auth_request.done:
                 return visit.to_callback()
             try:
@@ -201,6 +204,12 @@ async def password(visit: Visit) -> Response:
         form = forms.password_form(visit.fields)
     except forms.FieldError as exc:
         return visit.password_page(exc.login_name, exc.key)
+    wait = visit.services.limits.password(visit.client_ip, form.login_name)
+    if wait is not None:  # before any lookup, so known and unknown names are limited alike
+        log.warning("login_rate_limited", client_ip=visit.client_ip, retry_after=wait)
+        response = visit.view.error(RATE_LIMITED, 429)
+        response.headers["retry-after"] = str(wait)
+        return response
     outcome = await flow.check_password(visit.tx, visit.services, form.login_name, form.password,
                                        visit.auth_request)
     if outcome.user is None:

@@ -31,6 +31,7 @@ from bergfried.domain.policies import LockoutPolicy
 from bergfried.domain.users import HumanUser, User, UserState
 from bergfried.errors import DomainError, InvalidArgument, NotFound, PreconditionFailed
 from bergfried.management import policies
+from bergfried.ratelimit import TooManyRequests
 from bergfried.services import Services
 from bergfried.store import api_sessions
 from bergfried.store import users as user_store
@@ -93,6 +94,10 @@ async def _password(tx: Tx, services: Services, user_id: str | None, password: s
     """Check the password; a wrong one is counted and returned (not raised), so the count commits."""
     if user_id is None:
         raise PreconditionFailed("Errors.User.UserIDMissing", "User ID missing", error_id="COMMAND-Sfw3f")
+    # Per user, not per IP: the caller is a login UI that speaks for every browser (docs/security.md).
+    wait = services.limits.password_per_name.hit(f"user:{user_id}")
+    if wait is not None:
+        raise TooManyRequests(wait)
     user = await user_store.find(tx.conn, user_id)
     if not isinstance(user, HumanUser) or user.password_hash is None:
         raise PreconditionFailed("Errors.User.Password.NotSet", "The user has no password", error_id="COMMAND-3n77z")

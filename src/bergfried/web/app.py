@@ -22,6 +22,7 @@ from bergfried.settings import Settings, load_worker_settings
 from bergfried.web import api, device, discovery, errors, health, oidc, oidc_resources
 from bergfried.web.metrics import Metrics
 from bergfried.web.middleware import RequestMiddleware
+from bergfried.web.ratelimit import RateLimitMiddleware
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, prebuilt: services.Services | None = None)
     )
     app.state.metrics = metrics
     app.state.settings = settings
+    app.add_middleware(RateLimitMiddleware)  # inside RequestMiddleware: a 429 gets the headers, the log
     app.add_middleware(RequestMiddleware, metrics=metrics, https=settings.is_https)
     return app
 

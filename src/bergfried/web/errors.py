@@ -30,15 +30,20 @@ def status_body(code: int, message: str) -> dict[str, Any]:
     return {"code": code, "message": message, "details": []}
 
 
+def _headers(exc: DomainError) -> dict[str, str] | None:
+    retry_after = getattr(exc, "retry_after", None)  # ratelimit.TooManyRequests
+    return {"retry-after": str(retry_after)} if retry_after is not None else None
+
+
 def domain_error(exc: DomainError) -> Response:
     if exc.plain:
-        return json_response(status_body(exc.grpc_code, exc.description), exc.http_status)
+        return json_response(status_body(exc.grpc_code, exc.description), exc.http_status, _headers(exc))
     body = {
         "code": exc.grpc_code,
         "message": f"{exc.description} ({exc.error_id})",
         "details": [{"@type": ERROR_DETAIL_TYPE, "id": exc.error_id, "message": exc.description}],
     }
-    return json_response(body, exc.http_status)
+    return json_response(body, exc.http_status, _headers(exc))
 
 
 # Connect's error codes and HTTP statuses (connectrpc.com/docs/protocol#error-codes) by gRPC code.
@@ -55,7 +60,7 @@ def connect_error(exc: DomainError) -> Response:
     message is the gateway's; ZITADEL's ErrorDetail (a binary proto in Connect) is left out."""
     name, status = CONNECT_CODES.get(exc.grpc_code, ("unknown", 500))
     message = exc.description if exc.plain else f"{exc.description} ({exc.error_id})"
-    return json_response({"code": name, "message": message}, status)
+    return json_response({"code": name, "message": message}, status, _headers(exc))
 
 
 def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
