@@ -44,8 +44,10 @@ async def _userinfo_selects(world: World, scenario: Scenario) -> list[str]:
 async def test_userinfo_loads_grants_only_when_roles_can_be_emitted(world: World) -> None:
     plain = await _userinfo_selects(world, Scenario("plain", "openid profile"))
     roles = await _userinfo_selects(world, Scenario("plain", "openid profile urn:zitadel:iam:org:project:role:admin"))
-    assert len(plain) == 3, plain  # the token, the user with its organization, the client's settings
-    assert len(roles) == 4, roles  # + the user's grants with their organizations' domains
+    # the token, the user with its organization, the client's settings, whether actions or a v2
+    # execution exist for the trigger (one query of two EXISTS, spec/actions.md §1)
+    assert len(plain) == 4, plain
+    assert len(roles) == 5, roles  # + the user's grants with their organizations' domains
     assert not any("user_grants" in statement for statement in plain)
 
 
@@ -56,5 +58,6 @@ async def test_introspection_is_bounded(world: World) -> None:
         response = await world.client.post("/oauth/v2/introspect", data={"token": payloads.access_token},
                                            headers=basic(client.api.client_id, client.api_secret))
     assert response.json()["active"] is True
-    # client authentication, the token, the user, its metadata, the project's flag, the grants
-    assert len(seen) <= 6, seen
+    # client authentication, the token, the user, its metadata, the project's flag, the grants,
+    # whether actions exist
+    assert len(seen) <= 7, seen

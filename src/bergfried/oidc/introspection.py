@@ -14,6 +14,7 @@ Order of checks, as zitadel/oidc's `introspectionHandler` then ZITADEL's `Intros
    (spec/other-grants.md §4). A token of a user who is no longer active is not active either.
 5. An active token answers with what the matrix gives introspection (claims/matrix.py): RFC 7662
    §2.2 members plus `amr`, `auth_time`, `act`, and the user claims of the token's scopes.
+6. The "pre userinfo creation" actions add their custom claims (actions/complement.py).
 `token_type_hint` is ignored: only access tokens are introspected, as ZITADEL does.
 """
 
@@ -25,11 +26,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.actions.complement import complement, save_metadata_apart
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims import subject as subject_loader
 from bergfried.claims.assemble import Destination, assemble
 from bergfried.claims.context import client_settings
+from bergfried.domain.actions import PRE_USERINFO
 from bergfried.domain.apps import Application
 from bergfried.errors import InvalidClient, InvalidRequest, UnauthorizedClient
 from bergfried.oidc import client_auth
@@ -86,4 +89,6 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
         client = dataclasses.replace(await client_settings(conn, caller), client_id=grant.client_id)
         ctx = await load.context(conn, subject, grant.scopes, client, token_facts(services, record),
                                  Destination.INTROSPECTION)
-    return assemble(ctx, Destination.INTROSPECTION)
+        outcome = await complement(services, conn, PRE_USERINFO, ctx, assemble(ctx, Destination.INTROSPECTION))
+    await save_metadata_apart(services, subject, outcome.metadata)
+    return outcome.claims

@@ -14,7 +14,8 @@
 - Machine users' tokens and personal access tokens have no application: the claims are made
   with default settings (spec/other-grants.md §1, §4).
 - The claims are the one assembler's, for the token's scopes and its client's settings
-  (claims/matrix.py, claims/assemble.py).
+  (claims/matrix.py, claims/assemble.py), plus the custom claims of the "pre userinfo creation"
+  actions (actions/complement.py).
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bergfried.actions.complement import complement, save_metadata_apart
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims import subject as subject_loader
 from bergfried.claims.assemble import Destination, assemble
 from bergfried.claims.context import ClientSettings, TokenFacts, client_settings_by_id
+from bergfried.domain.actions import PRE_USERINFO
 from bergfried.domain.users import MachineUser
 from bergfried.errors import InvalidRequest, InvalidToken
 from bergfried.services import Services
@@ -88,7 +91,9 @@ async def userinfo(services: Services, authorization: str | None, form: Mapping[
             raise _invalid(f"user {grant.user_id} or client {grant.client_id} is not active")
         ctx = await load.context(conn, subject, grant.scopes, client, token_facts(services, record),
                                  Destination.USERINFO)
-    return assemble(ctx, Destination.USERINFO)
+        outcome = await complement(services, conn, PRE_USERINFO, ctx, assemble(ctx, Destination.USERINFO))
+    await save_metadata_apart(services, subject, outcome.metadata)
+    return outcome.claims
 
 
 def machine_client(user: MachineUser, client_id: str) -> ClientSettings | None:

@@ -10,6 +10,8 @@ tokens, persisted as hashes in the caller's transaction.
 - Which claim goes into the ID token and the JWT access token is the matrix's decision
   (claims/matrix.py, read by claims/assemble.py); this module only supplies the token's facts.
   Opaque tokens carry nothing; a JWT's `jti` keeps a row so revocation reaches JWTs too.
+- Actions add custom claims after the assembler: "pre userinfo creation" to every ID token, "pre
+  access token creation" to JWT access tokens (spec/actions.md §1).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.actions.complement import complement, save_metadata
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
 from bergfried.claims.assemble import Destination, assemble
 from bergfried.claims.context import ClientSettings, Context, TokenFacts, client_settings
 from bergfried.claims.subject import Subject
 from bergfried.crypto.hashing import generate_secret
+from bergfried.domain.actions import PRE_ACCESS_TOKEN, PRE_USERINFO, Trigger
 from bergfried.domain.apps import Application, GrantType
 from bergfried.services import Services
 from bergfried.store import instances as instance_store
@@ -165,7 +169,8 @@ async def _access_token(services: Services, tx: Tx, request: TokenRequest, base:
         await token_store.add_access_token(tx, record, services.hasher.hash(token))
         return token
     facts = dataclasses.replace(base.token, expires_at=_ts(expires + _skew(request.app)), token_id=token_id)
-    claims = assemble(dataclasses.replace(base, token=facts), Destination.ACCESS_TOKEN)
+    claims = await _complemented(services, tx, PRE_ACCESS_TOKEN, dataclasses.replace(base, token=facts),
+                                 Destination.ACCESS_TOKEN)
     await token_store.add_access_token(tx, record, None)
     return await services.keyring.sign(claims, typ="JWT")  # ZITADEL's header (spec/endpoints.md §8)
 
@@ -190,5 +195,15 @@ async def _id_token(services: Services, tx: Tx, request: TokenRequest, base: Con
         base.token, at_hash=half_hash(access_token, algorithm) if access_token else None,
         c_hash=half_hash(request.code, algorithm) if request.code else None,
     )
-    claims = assemble(dataclasses.replace(base, token=facts), Destination.ID_TOKEN)
+    claims = await _complemented(services, tx, PRE_USERINFO, dataclasses.replace(base, token=facts),
+                                 Destination.ID_TOKEN)
     return await services.keyring.sign(claims, typ="JWT")
+
+
+async def _complemented(services: Services, tx: Tx, trigger: Trigger, ctx: Context,
+                        destination: Destination) -> dict[str, Any]:
+    """The assembler's claims plus the actions' custom claims (actions/complement.py); metadata an
+    action sets is written in the token's own transaction."""
+    outcome = await complement(services, tx.conn, trigger, ctx, assemble(ctx, destination))
+    await save_metadata(tx, ctx.subject.user, outcome.metadata)
+    return outcome.claims

@@ -1,0 +1,79 @@
+"""The sandbox worker: a child process that runs action scripts in V8 (mini-racer), one request a
+line on stdin, one answer a line on stdout (`python -m bergfried.actions.sandbox_worker`).
+
+Why a process of its own: V8 ends the whole process on some out-of-memory paths (a huge
+`Array.prototype.fill` outruns the heap-limit callback), which must never take the provider
+down. Here it takes down only this worker; the server sees the pipe close, fails the action and
+starts a new worker. Each script gets a fresh context (nothing one run leaves, such as a polluted
+`Object.prototype`, reaches the next), a time limit (V8 terminates the script) and a heap limit.
+No Python function is ever handed to V8, so a script reaches nothing but the data it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from importlib import resources
+from typing import Any
+
+# Small heap: a script that outgrows it ends this worker quickly instead of using the machine's memory.
+V8_FLAGS = ("--single-threaded", "--max-old-space-size=128", "--max-semi-space-size=8")
+PREPARE_LIMIT = 5.0  # the top-level script must load within 5 s (ZITADEL `maxPrepareTimeout`)
+
+
+def _message(exc: Exception) -> str:
+    """The JS error's own line (`Error: boom`), never V8's source excerpt or stack."""
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if line.startswith("<anonymous>:"):
+            line = line.split(": ", 1)[-1] if ": " in line else line
+        if line:
+            return line[:300]
+    return type(exc).__name__
+
+
+def run(request: dict[str, Any], prelude: str) -> dict[str, Any]:
+    from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
+
+    ctx = MiniRacer()
+    deadline = time.monotonic() + float(request["timeout"])
+    try:
+        ctx.set_hard_memory_limit(int(request["memory"]))
+        ctx.eval(prelude)
+        ctx.eval("const __bergfriedRun = __bergfriedPrepare(" + json.dumps(request["data"]) + ");")
+        ctx.eval(request["script"], timeout_sec=max(0.001, min(PREPARE_LIMIT, deadline - time.monotonic())))
+        out = ctx.eval("__bergfriedRun(" + json.dumps(request["name"]) + ")",
+                       timeout_sec=max(0.001, deadline - time.monotonic()))
+        if not isinstance(out, str):
+            return {"ok": False, "error": "exception", "message": "the action's result could not be read"}
+        return {"ok": True, "calls": json.loads(out)}
+    except JSTimeoutException:
+        return {"ok": False, "error": "timeout", "message": f"timeout after {request['timeout']}s"}
+    except JSOOMException:
+        return {"ok": False, "error": "memory", "message": "memory limit reached"}
+    except Exception as exc:  # any JS exception or parse error: the script's fault, reported as such
+        return {"ok": False, "error": "exception", "message": _message(exc)}
+    finally:
+        ctx.close()
+
+
+def main() -> None:
+    import py_mini_racer
+
+    py_mini_racer.init_mini_racer(flags=V8_FLAGS, ignore_duplicate_init=True)
+    prelude = resources.files("bergfried.actions").joinpath("prelude.js").read_text(encoding="utf-8")
+    out = sys.stdout
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        try:
+            answer = run(json.loads(line), prelude)
+        except Exception as exc:  # a malformed request from the server: answer, don't die
+            answer = {"ok": False, "error": "exception", "message": f"bad request: {type(exc).__name__}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
