@@ -1,0 +1,5 @@
+"""`python -m bench [--quick | --soak --minutes N]`: see bench/README.md."""
+
+from bench.run import main
+
+main()
