@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bergfried.actions.v2 import signing
+from tests.api.conftest import world  # noqa: F401  (the API tests' fixture, used by name)
 
 
 @dataclass
