@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bergfried.store.migrate import migrate
 from tests.api.conftest import World, open_world
 from tests.conftest import ENGINES, Database
+from tests.fuzz.profile import examples
 
 T = TypeVar("T")
-EXAMPLES = 6  # per operation and engine: keeps the test short on a busy machine
+EXAMPLES = examples(6)  # per operation and engine: keeps the test short on a busy machine (tests/fuzz/profile.py)
 
 
 class LoopThread:

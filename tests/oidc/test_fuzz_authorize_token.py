@@ -16,6 +16,7 @@ from bergfried.services import Services
 from bergfried.store import tables as t
 from bergfried.web.app import create_app
 from tests.factories import make_org, make_project, make_web_app
+from tests.fuzz.profile import examples
 from tests.web.conftest import serving
 
 NAMES = ["client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
@@ -46,7 +47,7 @@ async def fuzz_client(services: Services) -> AsyncIterator[tuple[httpx.AsyncClie
 
 
 @pytest.mark.rule("DEVELOPERS.md: bad input gets a specified error, never a 500")
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(params=PARAMS, use_known_client=st.booleans(), post=st.booleans())
 async def test_random_authorize_requests_never_fail_the_server(
     fuzz_client: tuple[httpx.AsyncClient, str], services: Services, params: dict[str, str],
@@ -70,7 +71,7 @@ async def test_random_authorize_requests_never_fail_the_server(
 
 
 @pytest.mark.rule("RFC 6749 §5.2: token errors are JSON with an error code; nothing is issued")
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(params=PARAMS, basic=st.one_of(st.none(), st.text(max_size=40)))
 async def test_random_token_requests_are_rejected_cleanly(
     fuzz_client: tuple[httpx.AsyncClient, str], services: Services, params: dict[str, str], basic: str | None,

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fuzz.profile import examples
 from tests.oidc.conftest import Resources, basic
 
 NAMES = ["token", "token_type_hint", "access_token", "client_id", "client_secret", "client_assertion",
@@ -33,7 +34,7 @@ def _headers(res: Resources, auth: str | None) -> dict[str, str]:
 
 
 @pytest.mark.rule("RFC 6749 §5.2, RFC 6750 §3.1: bad input gets a specified error, never a 500")
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=st.sampled_from(["/oauth/v2/introspect", "/oauth/v2/revoke", "/oidc/v1/userinfo"]),
        params=PARAMS, auth=AUTH, with_client_id=st.booleans())
 async def test_random_forms_never_fail_the_server(res: Resources, path: str, params: dict[str, str],
@@ -52,7 +53,7 @@ async def test_random_forms_never_fail_the_server(res: Resources, path: str, par
 
 
 @pytest.mark.rule("RP-Initiated Logout §3: bad logout requests are pages, never a 500 or a foreign redirect")
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
 @given(params=PARAMS, post=st.booleans())
 async def test_random_logout_requests_never_fail_the_server(res: Resources, params: dict[str, str],
                                                             post: bool) -> None:
