@@ -8,9 +8,11 @@ import asyncio
 import base64
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from bergfried import services as services_module
 from bergfried.actions import ActionFailed
 from bergfried.actions.v2 import client
 from bergfried.actions.v2.client import TargetFailed
@@ -19,6 +21,7 @@ from bergfried.domain.targets import NewTarget, TargetType
 from bergfried.management import actions_v2 as ops
 from bergfried.services import Services
 from tests.actions_v2.conftest import TargetServer
+from tests.conftest import make_settings
 
 # The store is exercised on both engines by the first tests; the HTTP behaviour does not depend
 # on it, so the slower failure cases run on SQLite only (a PostgreSQL schema costs ~1.5 s).
@@ -197,3 +200,31 @@ async def test_event_loop_stays_free(services: Services, target_server: TargetSe
     await run(services, tid)
     ticker.cancel()
     assert ticks >= 10
+
+
+@pytest.mark.rule("Bergfried: a target's answer nested deep enough to exhaust the parser is a failure, never a 500")
+@SQLITE_ONLY
+async def test_deeply_nested_answer(services: Services, target_server: TargetServer) -> None:
+    target_server.answer("/deep", b"[" * 200_000 + b"]" * 200_000)
+    soft = await add(services, target_server, "/deep", TargetType.CALL)
+    assert await run(services, soft) == FunctionResult()
+    hook = await add(services, target_server, "/deep", TargetType.WEBHOOK, interrupt=True)
+    assert await run(services, hook) == FunctionResult()  # a webhook's body is only looked at for forwarding
+    hard = await add(services, target_server, "/deep", TargetType.CALL, interrupt=True)
+    with pytest.raises(TargetFailed):
+        await run(services, hard)
+
+
+@pytest.mark.rule("spec/actions.md §3.2: a signing key that does not open (another master key) fails only that target")
+@SQLITE_ONLY
+async def test_key_sealed_with_another_master_key(services: Services, target_server: TargetServer,
+                                                  tmp_path: Path) -> None:
+    soft = await add(services, target_server, "/call", TargetType.CALL)
+    other = services_module.build(make_settings(tmp_path, masterkey="f" * 32), engine=services.engine)
+    await ops.set_execution(services, "editor", "function/preuserinfo", [soft])
+    assert await call_function(other, "preuserinfo", PAYLOAD) == FunctionResult()
+    assert target_server.received == []
+    hard = await add(services, target_server, "/call", TargetType.CALL, interrupt=True)
+    await ops.set_execution(services, "editor", "function/preuserinfo", [hard])
+    with pytest.raises(TargetFailed):
+        await call_function(other, "preuserinfo", PAYLOAD)

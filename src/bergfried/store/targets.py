@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bergfried.crypto.aead import Sealer
+from bergfried.crypto.aead import DecryptionError, Sealer
 from bergfried.crypto.masterkey import MasterKey
 from bergfried.domain.targets import Execution, NewTarget, Target, TargetType, new_signing_key
 from bergfried.errors import NotFound
@@ -185,7 +185,7 @@ class SignedTarget:
     """A target as a call needs it: the target and its signing key in clear."""
 
     target: Target
-    signing_key: str
+    signing_key: str | None  # None: the sealed key does not open (another master key)
 
 
 async def targets_for(conn: AsyncConnection, sealer: Sealer, condition: str) -> list[SignedTarget]:
@@ -199,6 +199,9 @@ async def targets_for(conn: AsyncConnection, sealer: Sealer, condition: str) -> 
     for target_id in ids:
         row = rows.get(target_id)
         if row is not None:
-            key = sealer.open(bytes(row.signing_key_sealed), associated=target_id.encode()).decode()
+            try:
+                key: str | None = sealer.open(bytes(row.signing_key_sealed), associated=target_id.encode()).decode()
+            except DecryptionError:
+                key = None
             out.append(SignedTarget(_target(row), key))
     return out

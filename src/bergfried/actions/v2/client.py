@@ -53,7 +53,7 @@ def _failed(reason: str) -> TargetFailed:
 def _forwarded(data: bytes) -> TargetFailed | None:
     try:
         body: Any = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deep enough to exhaust the stack
         return None
     if not isinstance(body, dict):
         return None
@@ -77,6 +77,8 @@ async def _read(response: httpx.Response) -> bytes:
 
 async def post(target: SignedTarget, body: bytes) -> bytes:
     """Call the target and answer its 2xx body; raises TargetFailed otherwise."""
+    if target.signing_key is None:
+        raise _failed("the signing key does not open with this master key")
     seconds = target.target.timeout.total_seconds()
     headers = {"Content-Type": "application/json",
                signing.HEADER: signing.header(int(time.time()), body, target.signing_key)}
