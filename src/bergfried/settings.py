@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     outbox_worker: bool = True
     outbox_poll_interval: float = Field(1.0, gt=0, le=60)
 
+    # how often each process deletes expired codes, tokens and old outbox rows (store/purge.py;
+    # seconds, 0 = never: run `bergfried purge` from cron instead)
+    purge_interval: float = Field(600.0, ge=0)
+
     # demo world (`bergfried start --demo`)
     demo_password: SecretStr = SecretStr("Password1!")
 

@@ -3,6 +3,8 @@ else — on both engines."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +12,7 @@ import sqlalchemy as sa
 
 from bergfried.store import tables as t
 from bergfried.store import tokens
-from bergfried.store.purge import GRACE, OUTBOX_KEEP, purge
+from bergfried.store.purge import GRACE, OUTBOX_KEEP, purge, run
 from bergfried.store.tx import Store
 from tests.factories import count_rows, make_org, make_user
 
@@ -65,3 +67,22 @@ async def test_purge_deletes_only_rows_past_their_expiry_and_grace(store: Store)
     assert await count_rows(store, t.access_tokens) == 1
     # idempotent: a second run (another process, the next tick) finds nothing
     assert (await purge(store, now)).total == 0
+
+
+async def test_the_server_loop_purges_on_its_own(store: Store) -> None:
+    """`purge_interval`: the loop the app's lifespan starts (store/purge.py `run`)."""
+    async with store.write() as tx:
+        await tx.conn.execute(t.used_assertions.insert(), [
+            {"issuer": "m", "jti": "old", "expires_at": tx.now - timedelta(seconds=1)}])
+    loop = asyncio.create_task(run(store, interval=0.05))
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if await count_rows(store, t.used_assertions) == 0:
+                break
+        assert await count_rows(store, t.used_assertions) == 0
+        assert not loop.done()
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop

@@ -12,19 +12,24 @@ table in one transaction. Run by `bergfried purge` and periodically by the serve
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from bergfried import logs
 from bergfried.store import tables as t
-from bergfried.store.tx import Store
+from bergfried.store.tx import Store, utcnow
 
 # How long past its expiry a row is kept: long enough that a replay of an expired code or
 # refresh token is still recognised as a replay for a day (and its family revoked).
 GRACE = timedelta(days=1)
 # Delivered and failed outbox rows are kept a week for inspection.
 OUTBOX_KEEP = timedelta(days=7)
+
+log = logs.get(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +66,17 @@ async def purge(store: Store, now: datetime) -> Purged:
             result = await tx.conn.execute(statement)
             counts[table] = max(result.rowcount or 0, 0)
     return Purged(counts)
+
+
+async def run(store: Store, *, interval: float) -> None:
+    """Purge every `interval` seconds (the first time after a random part of it, so processes
+    started together do not purge together); a failure is logged and tried again next time."""
+    await asyncio.sleep(random.uniform(0, interval))  # noqa: S311 (spreading, not secrecy)
+    while True:
+        try:
+            purged = await purge(store, utcnow())
+            if purged.total:
+                log.info("purged", **{table: count for table, count in purged.counts.items() if count})
+        except Exception as exc:  # the loop must outlive a bad moment of the database
+            log.warning("purge_error", error=str(exc))
+        await asyncio.sleep(interval)

@@ -19,6 +19,7 @@ from bergfried.errors import DomainError
 from bergfried.login.routes import routes as login_routes
 from bergfried.oidc import backchannel_delivery
 from bergfried.settings import Settings, load_worker_settings
+from bergfried.store import purge
 from bergfried.web import api, device, discovery, errors, health, oidc, oidc_resources
 from bergfried.web.metrics import Metrics
 from bergfried.web.middleware import RequestMiddleware
@@ -61,12 +62,15 @@ def create_app(settings: Settings, *, prebuilt: services.Services | None = None)
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         built = prebuilt or services.build(settings)
         app.state.services = built
-        worker = (asyncio.create_task(backchannel_delivery.run(built, interval=settings.outbox_poll_interval))
-                  if settings.outbox_worker else None)
+        workers = []
+        if settings.outbox_worker:
+            workers.append(asyncio.create_task(backchannel_delivery.run(built, interval=settings.outbox_poll_interval)))
+        if settings.purge_interval:
+            workers.append(asyncio.create_task(purge.run(built.store, interval=settings.purge_interval)))
         try:
             yield {}
         finally:
-            if worker is not None:
+            for worker in workers:
                 worker.cancel()
                 with suppress(asyncio.CancelledError):
                     await worker
