@@ -40,8 +40,8 @@ class Script:
 
 class _Worker:
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bergfried.actions.sandbox_worker"],
+        self.proc = subprocess.Popen(  # noqa: S603 - a fixed argv: this interpreter, our worker module
+            [sys.executable, "-m", "bergfried.actions.sandbox_worker", str(MEMORY_LIMIT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
             start_new_session=True,
         )
@@ -100,7 +100,7 @@ class Sandbox:
 
     def __init__(self, size: int = 2) -> None:
         self.size = size
-        self._free: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._free: queue.Queue[_Worker] = queue.Queue()  # FIFO: the idle one had time to make its next context
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
         self._all: list[_Worker] = []
@@ -123,10 +123,29 @@ class Sandbox:
         with self._lock:
             if worker in self._all:
                 self._all.remove(worker)
+        threading.Thread(target=self._spawn_spare, daemon=True).start()  # the next run needn't wait for it
+
+    def _spawn_spare(self) -> None:
+        try:
+            worker = _Worker()
+        except (ScriptFailed, OSError):
+            return
+        self._give_back(worker, new=True)
+
+    def _give_back(self, worker: _Worker, *, new: bool = False) -> None:
+        with self._lock:
+            if new:
+                self._all.append(worker)
+            surplus = len(self._all) > self.size
+            if surplus:
+                self._all.remove(worker)
+        if surplus:
+            worker.kill()
+        else:
+            self._free.put(worker)
 
     def run_blocking(self, script: Script, data: dict[str, Any]) -> list[Any]:
-        request = {"name": script.name, "script": script.source, "data": data, "timeout": script.timeout,
-                   "memory": MEMORY_LIMIT}
+        request = {"name": script.name, "script": script.source, "data": data, "timeout": script.timeout}
         with self._slots:
             worker = self._take()
             started = time.monotonic()
@@ -135,7 +154,10 @@ class Sandbox:
                 self._drop(worker)
                 died = time.monotonic() - started < script.timeout + GRACE  # the pipe closed: V8 ended it
                 raise ScriptFailed("memory limit reached" if died else f"timeout after {script.timeout:g}s")
-            self._free.put(worker)
+            if answer.get("retire"):
+                self._drop(worker)
+            else:
+                self._give_back(worker)
         if not answer.get("ok"):
             raise ScriptFailed(str(answer.get("message") or "failed"))
         calls = answer.get("calls")

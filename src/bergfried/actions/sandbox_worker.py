@@ -7,6 +7,8 @@ down. Here it takes down only this worker; the server sees the pipe close, fails
 starts a new worker. Each script gets a fresh context (nothing one run leaves, such as a polluted
 `Object.prototype`, reaches the next), a time limit (V8 terminates the script) and a heap limit.
 No Python function is ever handed to V8, so a script reaches nothing but the data it was given.
+After a timeout or an exhausted heap the worker answers and exits: V8 may still be busy with the
+terminated script (a builtin such as `fill` is not interrupted), and nothing should wait for it.
 """
 
 from __future__ import annotations
@@ -33,14 +35,23 @@ def _message(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def run(request: dict[str, Any], prelude: str) -> dict[str, Any]:
-    from py_mini_racer import JSOOMException, JSTimeoutException, MiniRacer
+def fresh(prelude: str, memory: int) -> Any:
+    """A new context with the prelude loaded: made while the worker waits for the next request,
+    so creating it (most of a run's cost) is off the request's path."""
+    from py_mini_racer import MiniRacer
 
     ctx = MiniRacer()
+    ctx.set_hard_memory_limit(memory)
+    ctx.eval(prelude)
+    return ctx
+
+
+def run(request: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    """Run one script in `ctx` (used once, then closed by the caller)."""
+    from py_mini_racer import JSOOMException, JSTimeoutException
+
     deadline = time.monotonic() + float(request["timeout"])
     try:
-        ctx.set_hard_memory_limit(int(request["memory"]))
-        ctx.eval(prelude)
         ctx.eval("const __bergfriedRun = __bergfriedPrepare(" + json.dumps(request["data"]) + ");")
         ctx.eval(request["script"], timeout_sec=max(0.001, min(PREPARE_LIMIT, deadline - time.monotonic())))
         out = ctx.eval("__bergfriedRun(" + json.dumps(request["name"]) + ")",
@@ -49,13 +60,11 @@ def run(request: dict[str, Any], prelude: str) -> dict[str, Any]:
             return {"ok": False, "error": "exception", "message": "the action's result could not be read"}
         return {"ok": True, "calls": json.loads(out)}
     except JSTimeoutException:
-        return {"ok": False, "error": "timeout", "message": f"timeout after {request['timeout']}s"}
+        return {"ok": False, "error": "timeout", "message": f"timeout after {request['timeout']}s", "retire": True}
     except JSOOMException:
-        return {"ok": False, "error": "memory", "message": "memory limit reached"}
+        return {"ok": False, "error": "memory", "message": "memory limit reached", "retire": True}
     except Exception as exc:  # any JS exception or parse error: the script's fault, reported as such
         return {"ok": False, "error": "exception", "message": _message(exc)}
-    finally:
-        ctx.close()
 
 
 def main() -> None:
@@ -63,16 +72,22 @@ def main() -> None:
 
     py_mini_racer.init_mini_racer(flags=V8_FLAGS, ignore_duplicate_init=True)
     prelude = resources.files("bergfried.actions").joinpath("prelude.js").read_text(encoding="utf-8")
+    memory = int(sys.argv[1]) if len(sys.argv) > 1 else 64 * 1024 * 1024
+    ready = fresh(prelude, memory)
     out = sys.stdout
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()
     for line in sys.stdin:
         try:
-            answer = run(json.loads(line), prelude)
+            answer = run(json.loads(line), ready)
         except Exception as exc:  # a malformed request from the server: answer, don't die
             answer = {"ok": False, "error": "exception", "message": f"bad request: {type(exc).__name__}"}
         out.write(json.dumps(answer) + "\n")
         out.flush()
+        if answer.get("retire"):
+            return  # a terminated isolate may still be busy: the server starts a new worker instead
+        used, ready = ready, fresh(prelude, memory)
+        used.close()
 
 
 if __name__ == "__main__":
