@@ -84,3 +84,15 @@ async def _dump(world: World) -> str:
             for row in (await conn.execute(sa.select(table))).all():
                 parts.extend(str(value) for value in row)
     return "\n".join(parts)
+
+
+@pytest.mark.rule("OIDC Core §3.2.2.1, §16.16: implicit requests without a nonce are refused (token injection)")
+async def test_implicit_without_a_nonce_is_refused(world: World) -> None:
+    for response_type in ("id_token", "id_token token"):
+        response = await authorize(world, response_type=response_type, scope="openid")
+        assert response.status_code == 302
+        location = response.headers["location"]
+        assert location.startswith(REDIRECT)
+        answer = parse_qs(urlsplit(location).fragment or urlsplit(location).query)
+        assert answer["error"] == ["invalid_request"]
+        assert "nonce" in answer["error_description"][0]
