@@ -88,7 +88,7 @@ class KeyRing:
 
     async def _load(self, now: datetime) -> _Snapshot:
         signer: _Signer | None = None
-        async with self.store.read() as conn:
+        async with self.store.read_within() as conn:
             published = await signing_keys.published(conn, now)
             current = await signing_keys.current(conn, now)
             if current is not None:

@@ -6,8 +6,10 @@ transaction, so the audit trail can never disagree with the data.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,10 @@ from bergfried.store import tables as t
 from bergfried.store.engine import WRITE_OPTION
 
 Clock = Callable[[], datetime]
+
+# The write transaction the running task holds: (task, engine, connection).
+_held: ContextVar[tuple[asyncio.Task[object] | None, AsyncEngine, AsyncConnection] | None] = ContextVar(
+    "bergfried_write_transaction", default=None)
 
 
 def utcnow() -> datetime:
@@ -91,7 +97,11 @@ class Store:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(**{WRITE_OPTION: True})
                 async with conn.begin():
-                    yield Tx(conn=conn, now=self.clock(), editor=editor, ids=self.ids)
+                    held = _held.set((asyncio.current_task(), self.engine, conn))
+                    try:
+                        yield Tx(conn=conn, now=self.clock(), editor=editor, ids=self.ids)
+                    finally:
+                        _held.reset(held)
         except (OSError, DBAPIError) as exc:
             if _is_unavailable(exc):
                 raise StoreUnavailable("the database is not reachable") from exc
@@ -106,6 +116,21 @@ class Store:
             if _is_unavailable(exc):
                 raise StoreUnavailable("the database is not reachable") from exc
             raise
+
+    @asynccontextmanager
+    async def read_within(self) -> AsyncIterator[AsyncConnection]:
+        """A read that may run inside a write transaction of the same task (the signing keys'
+        cache reloads while a token is issued): it reads on that transaction's connection. A
+        second connection would deadlock under load: once every pooled connection belongs to a
+        transaction waiting for the one that needs another (a row lock on PostgreSQL, the write
+        lock on SQLite), nobody moves until the pool's timeout."""
+        held = _held.get()
+        if held is not None and held[0] is asyncio.current_task() and held[1] is self.engine \
+                and held[2].in_transaction():
+            yield held[2]
+            return
+        async with self.read() as conn:
+            yield conn
 
     async def ping(self) -> bool:
         try:

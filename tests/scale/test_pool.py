@@ -1,0 +1,44 @@
+"""A task never holds two pooled connections: the signing keys' cache reloads on the connection of
+the write transaction it runs in. Two connections a task deadlock under load: every pooled
+connection belongs to a transaction waiting for the one that needs another, until the pool's
+timeout turns them all into 500s (found by the 50-request races of tests/scale/test_races.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bergfried import services as services_module
+from bergfried.store.engine import create_engine
+from tests.conftest import Database, make_settings
+
+
+@pytest.mark.timeout(60)
+async def test_the_key_cache_reloads_inside_a_transaction_without_a_second_connection(
+        database: Database, tmp_path: Path) -> None:
+    from bergfried.store.migrate import migrate
+
+    engine = create_engine(database.url, schema=database.schema, pool_size=1)  # two connections at most
+    try:
+        await migrate(engine)
+        services = services_module.build(make_settings(tmp_path), engine=engine)
+        await services.keyring.ensure_key("RS256")
+        both_inside = asyncio.Barrier(2) if database.kind == "postgresql" else None
+
+        async def sign_inside_a_transaction(n: int) -> str:
+            async with services.store.write() as tx:
+                if both_inside is not None:  # PostgreSQL: both pooled connections are now taken
+                    await asyncio.wait_for(both_inside.wait(), 10)
+                services.keyring._snapshot = None  # the cache has expired
+                async with services.store.read_within() as conn:
+                    assert conn is tx.conn
+                return await services.keyring.sign({"n": n})
+
+        signed = await asyncio.wait_for(asyncio.gather(*(sign_inside_a_transaction(n) for n in range(2))), 20)
+        assert all(token.count(".") == 2 for token in signed)
+        async with services.store.read_within() as conn:  # outside a transaction: a read of its own
+            assert conn.in_transaction()
+    finally:
+        await engine.dispose()
