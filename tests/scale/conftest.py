@@ -1,6 +1,6 @@
 """Two real `bergfried start` processes, A and B, on one fresh PostgreSQL database: what a plain
 load balancer in front of several identical processes gives. Both serve one issuer (A's URL), share
-the master key, and lock a user after three wrong passwords. The pair starts once per module; each
+the master key, and lock a user after three wrong passwords. The pair starts once for tests/scale; each
 test builds its own organization, user and applications through a test-side `Services` on the same
 database, then talks HTTP to A and B only."""
 
@@ -56,7 +56,7 @@ def process_env(url: str, port: int, issuer_port: int, **extra: str) -> dict[str
                      BERGFRIED_LOCKOUT_MAX_PASSWORD_ATTEMPTS=str(MAX_PASSWORD_ATTEMPTS), **extra)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     tmp = tmp_path_factory.mktemp("pair")
     loop = asyncio.new_event_loop()
