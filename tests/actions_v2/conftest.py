@@ -16,6 +16,7 @@ import pytest
 
 from bergfried.actions.v2 import signing
 from tests.api.conftest import world  # noqa: F401  (the API tests' fixture, used by name)
+from tests.apply.conftest import started  # noqa: F401  (the apply tests' fixture, used by name)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bergfried.apply import current, plan
+from bergfried.apply import current, plan, plan_targets
 from bergfried.apply.actions import Action, Context, NewSecret
 from bergfried.apply.schema import World
 from bergfried.errors import ConfigError, DomainError
@@ -106,8 +106,9 @@ async def apply_world(services: Services, world: World, *, base_dir: Path, envir
             if instance is None:
                 raise ConfigError("there is no instance in this database yet; run `bergfried start` once first")
             now = await current.load(tx.conn, world)
+            targets_now = await plan_targets.load(tx.conn)
             try:
-                actions = plan.plan(world, now, prune=prune)
+                actions = plan.plan(world, now, prune=prune) + plan_targets.plan(world, targets_now, prune=prune)
             except ConfigError as exc:
                 raise ConfigError(f"{source}: {exc}") from None
             ctx = Context(tx=tx, services=services, instance=instance, base_dir=base_dir, environ=environ)

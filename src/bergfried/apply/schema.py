@@ -175,8 +175,84 @@ class OrgSpec(Spec):
     users: tuple[UserSpec, ...] = ()
 
 
+class InterruptSpec(Spec):
+    interrupt_on_error: bool = False
+
+
+class AsyncSpec(Spec):
+    pass
+
+
+def _protojson_duration(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match is None:
+            raise ValueError("a duration such as \"10s\"")
+        return timedelta(seconds=float(match.group(1)))
+    return value
+
+
+class TargetSpec(Spec):
+    """An Actions v2 target (`/v2/actions/targets`), matched by name."""
+
+    name: Name
+    endpoint: Name
+    timeout: timedelta
+    rest_webhook: InterruptSpec | None = None
+    rest_call: InterruptSpec | None = None
+    rest_async: AsyncSpec | None = None
+
+    _timeout = field_validator("timeout", mode="before")(_protojson_duration)
+
+    @model_validator(mode="after")
+    def _one_type(self) -> TargetSpec:
+        if sum(x is not None for x in (self.rest_webhook, self.rest_call, self.rest_async)) != 1:
+            raise ValueError("exactly one of restWebhook, restCall, restAsync")
+        return self
+
+
+class CallConditionSpec(Spec):
+    method: str = ""
+    service: str = ""
+    all: bool = False
+
+
+class EventConditionSpec(Spec):
+    event: str = ""
+    group: str = ""
+    all: bool = False
+
+
+class FunctionConditionSpec(Spec):
+    name: Name
+
+
+class ConditionSpec(Spec):
+    """One of `function`, `request`, `response`, `event`, as SetExecution's `condition`."""
+
+    function: FunctionConditionSpec | None = None
+    request: CallConditionSpec | None = None
+    response: CallConditionSpec | None = None
+    event: EventConditionSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ConditionSpec:
+        if sum(x is not None for x in (self.function, self.request, self.response, self.event)) != 1:
+            raise ValueError("exactly one of function, request, response, event")
+        return self
+
+
+class ExecutionSpec(Spec):
+    """An Actions v2 execution: its condition and the names of its targets, in order."""
+
+    condition: ConditionSpec
+    targets: tuple[Name, ...] = ()
+
+
 class World(Spec):
     orgs: tuple[OrgSpec, ...] = ()
+    targets: tuple[TargetSpec, ...] | None = None
+    executions: tuple[ExecutionSpec, ...] | None = None
 
 
 def _path(loc: Sequence[int | str]) -> str:
@@ -207,6 +283,7 @@ def _duplicates(items: Iterable[tuple[str, str]], what: str, *, fold: bool = Fal
 
 def _check_unique(world: World) -> None:
     """Natural keys must be unique where they match objects: one declaration, one object."""
+    _duplicates(((f"targets[{i}].name", x.name) for i, x in enumerate(world.targets or ())), "target name")
     _duplicates(((f"orgs[{i}].name", o.name) for i, o in enumerate(world.orgs)), "organization name",
                 fold=True)
     for i, org in enumerate(world.orgs):
