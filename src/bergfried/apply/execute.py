@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bergfried.apply import current, plan, plan_targets
+from bergfried.apply import current, plan, plan_flows, plan_targets
 from bergfried.apply.actions import Action, Context, NewSecret
 from bergfried.apply.schema import World
 from bergfried.errors import ConfigError, DomainError
@@ -107,8 +107,10 @@ async def apply_world(services: Services, world: World, *, base_dir: Path, envir
                 raise ConfigError("there is no instance in this database yet; run `bergfried start` once first")
             now = await current.load(tx.conn, world)
             targets_now = await plan_targets.load(tx.conn)
+            flows_now = await plan_flows.load(tx.conn, {key: org.org.id for key, org in now.items()})
             try:
-                actions = plan.plan(world, now, prune=prune) + plan_targets.plan(world, targets_now, prune=prune)
+                actions = (plan.plan(world, now, prune=prune) + plan_flows.plan(world, flows_now, base_dir, prune=prune)
+                           + plan_targets.plan(world, targets_now, prune=prune))
             except ConfigError as exc:
                 raise ConfigError(f"{source}: {exc}") from None
             ctx = Context(tx=tx, services=services, instance=instance, base_dir=base_dir, environ=environ)

@@ -168,11 +168,53 @@ class UserSpec(Spec):
         return self
 
 
+# Flow and trigger types by the names ZITADEL's Terraform provider and console use, beside the ids
+# the API takes ("2", "4"; domain/actions.py).
+FLOW_NAMES = {"FLOW_TYPE_EXTERNAL_AUTHENTICATION": "1", "FLOW_TYPE_CUSTOMISE_TOKEN": "2",
+              "FLOW_TYPE_INTERNAL_AUTHENTICATION": "3", "FLOW_TYPE_CUSTOMISE_SAML_RESPONSE": "4"}
+TRIGGER_NAMES = {"TRIGGER_TYPE_POST_AUTHENTICATION": "1", "TRIGGER_TYPE_PRE_CREATION": "2",
+                 "TRIGGER_TYPE_POST_CREATION": "3", "TRIGGER_TYPE_PRE_USERINFO_CREATION": "4",
+                 "TRIGGER_TYPE_PRE_ACCESS_TOKEN_CREATION": "5", "TRIGGER_TYPE_PRE_SAML_RESPONSE_CREATION": "6"}
+
+
+class ScriptActionSpec(Spec):
+    """An Actions v1 script of the organization (`/management/v1/actions`), matched by name."""
+
+    name: Name
+    script: str | None = None
+    script_file: Path | None = None  # relative to the world file
+    timeout: timedelta = timedelta(0)  # 0: the 20 s maximum
+    allowed_to_fail: bool = False
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        return _protojson_duration(value)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScriptActionSpec:
+        if (self.script is None) == (self.script_file is None):
+            raise ValueError("give exactly one of script or scriptFile")
+        return self
+
+
+class TriggerSpec(Spec):
+    trigger_type: Name  # "4" or TRIGGER_TYPE_PRE_USERINFO_CREATION
+    actions: tuple[Name, ...] = ()  # action names, in the order they run
+
+
+class FlowSpec(Spec):
+    flow_type: Name  # "2" or FLOW_TYPE_CUSTOMISE_TOKEN
+    triggers: tuple[TriggerSpec, ...] = ()
+
+
 class OrgSpec(Spec):
     name: Name
     metadata: dict[str, str] | None = None
     projects: tuple[ProjectSpec, ...] = ()
     users: tuple[UserSpec, ...] = ()
+    actions: tuple[ScriptActionSpec, ...] | None = None
+    flows: tuple[FlowSpec, ...] | None = None
 
 
 class InterruptSpec(Spec):
@@ -290,6 +332,8 @@ def _check_unique(world: World) -> None:
         _duplicates(((f"orgs[{i}].projects[{j}].name", p.name) for j, p in enumerate(org.projects)), "project name")
         _duplicates(((f"orgs[{i}].users[{j}].userName", u.user_name) for j, u in enumerate(org.users)), "user name",
                     fold=True)
+        _duplicates(((f"orgs[{i}].actions[{j}].name", a.name) for j, a in enumerate(org.actions or ())),
+                    "action name")
         for j, project in enumerate(org.projects):
             at = f"orgs[{i}].projects[{j}]"
             _duplicates(((f"{at}.roles[{k}].key", r.key) for k, r in enumerate(project.roles or ())), "role key")
