@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bergfried.domain.actions import ActionState
+from bergfried.domain.actions import ActionSpec, ActionState
 from bergfried.domain.metadata import Metadata
 from bergfried.management import actions as ops
 from bergfried.store import metadata, tables
@@ -274,9 +274,19 @@ async def test_deactivated_action_does_not_run(world: World) -> None:
     assert "tenant" not in (await four(world))["userinfo"]
 
 
-def _spec(action: Any, **changes: Any) -> Any:
-    from bergfried.domain.actions import ActionSpec
-
+def _spec(action: Any, **changes: Any) -> ActionSpec:
     values = {"name": action.name, "script": action.script, "timeout": action.timeout,
               "allowed_to_fail": action.allowed_to_fail} | changes
     return ActionSpec(**values)
+
+
+@pytest.mark.rule("spec/actions.md §1: v1 actions are looked up in the user's organization, not the app's or another")
+async def test_actions_of_another_organization_do_not_run(world: World) -> None:
+    await clear(world)
+    async with world.services.store.write() as tx:
+        action_id, _ = await ops.create(tx, world.partner.id, ActionSpec("staticClaims", STATIC))
+        await ops.set_trigger_actions(tx, world.partner.id, "2", USERINFO, [action_id])
+        await ops.set_trigger_actions(tx, world.partner.id, "2", ACCESS_TOKEN, [action_id])
+    for where, claims in (await four(world)).items():
+        assert "tenant" not in claims, where
+    await clear(world)
