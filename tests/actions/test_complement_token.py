@@ -290,3 +290,18 @@ async def test_actions_of_another_organization_do_not_run(world: World) -> None:
     for where, claims in (await four(world)).items():
         assert "tenant" not in claims, where
     await clear(world)
+
+
+@pytest.mark.rule("issue 8: concurrent requests share the sandbox pool; each gets its own run")
+async def test_concurrent_requests(world: World) -> None:
+    import asyncio
+
+    await bind(world, ("whoami", """
+function whoami(ctx, api) {
+  api.v1.claims.setClaim('seen_token', ctx.v1.claims.jti || ctx.v1.claims.sub);
+}
+"""), triggers=(USERINFO,))
+    token = (await token_response(world, FULL)).json()["access_token"]
+    answers = await asyncio.gather(*(userinfo(world, token) for _ in range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert {a.json()["seen_token"] for a in answers} == {world.user.id}

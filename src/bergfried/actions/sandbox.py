@@ -96,9 +96,10 @@ def _env() -> dict[str, str]:
 
 
 class Sandbox:
-    """A small pool of workers shared by all event loops of the process (tests run several)."""
+    """A small pool of workers (about 70 MB each, started only as concurrency needs them, at most
+    `size` at once) shared by all event loops of the process (tests run several)."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = 4) -> None:
         self.size = size
         self._free: queue.Queue[_Worker] = queue.Queue()  # FIFO: the idle one had time to make its next context
         self._slots = threading.BoundedSemaphore(size)
