@@ -70,25 +70,31 @@ async def snapshot(services: Services) -> dict[str, Any]:
 async def raw_get(app: ASGIApp, path: str, query: bytes, headers: list[tuple[bytes, bytes]] | None = None,
                   ) -> httpx.Response:
     """A GET whose query string is exactly `query`, bytes a client library would refuse to send
-    (`\\xff`, CR/LF, NUL) included: the ASGI app is called with the scope a server would build."""
+    (`\\xff`, CR/LF, NUL) included."""
+    return await raw_request(app, "GET", path, query, headers)
+
+
+async def raw_request(app: ASGIApp, method: str, path: str, query: bytes = b"",
+                      headers: list[tuple[bytes, bytes]] | None = None, body: bytes = b"") -> httpx.Response:
+    """Call the ASGI app with the scope a server would build from these exact bytes."""
     scope: Scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
         "headers": [(b"host", b"testserver"), *(headers or [])], "client": ("127.0.0.1", 40000),
         "server": ("testserver", 80),
     }
     started: dict[str, Any] = {}
-    body = bytearray()
+    out = bytearray()
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             started.update(message)
         elif message["type"] == "http.response.body":
-            body.extend(message.get("body", b""))
+            out.extend(message.get("body", b""))
 
     await app(scope, receive, send)
     headers_out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])]
-    return httpx.Response(started["status"], headers=headers_out, content=bytes(body))
+    return httpx.Response(started["status"], headers=headers_out, content=bytes(out))

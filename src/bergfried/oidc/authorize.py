@@ -19,6 +19,7 @@ the project is added before the request is stored (spec/scopes.md §4).
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,8 @@ RESPONSE_TYPES: dict[str, tuple[ResponseType, str]] = {
 RESPONSE_MODES = ("query", "fragment", "form_post")
 PROMPTS = ("none", "login", "consent", "select_account", "create")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
+_DIGITS = re.compile(r"[0-9]+")
+MAX_AGE_CAP = 2**31 - 1  # the auth_requests.max_age column is a 32-bit integer
 
 
 class AuthorizePageError(InvalidRequest):
@@ -120,11 +123,13 @@ def response_mode_for(params: Mapping[str, str]) -> str:
 
 
 def _max_age(value: str | None) -> int | None:
+    """ASCII digits only (`str.isdigit` admits `²`, which `int` refuses); a value past the column's
+    32 bits (68 years) means the same as no limit, so it is capped rather than refused."""
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if not _DIGITS.fullmatch(value):
         raise InvalidRequest("max_age must be a non-negative integer")
-    return int(value)
+    return min(int(value), MAX_AGE_CAP)
 
 
 def validate(

@@ -4,6 +4,7 @@ valid UTF-8, one value per name (RFC 6749 §3.1: parameters must not repeat). Ba
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from bergfried.errors import InvalidRequest
 
 MAX_BODY = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
+_DIGITS = re.compile(r"[0-9]+")  # not str.isdigit: it admits "²", which int() refuses
 REPEATABLE = frozenset({"audience"})  # RFC 8693 §2.1: may repeat; kept space-separated
 
 
@@ -39,7 +41,7 @@ async def read_form(request: Request) -> dict[str, str]:
     if content_type != FORM:
         raise InvalidRequest(f"The body must be {FORM}")
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    if length is not None and (not _DIGITS.fullmatch(length) or int(length) > MAX_BODY):
         raise InvalidRequest("The body is too large", status=413)
     body = b""
     async for chunk in request.stream():
