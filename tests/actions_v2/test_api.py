@@ -42,7 +42,9 @@ async def test_create_and_get_target(world: World) -> None:
     async with world.services.store.read() as conn:
         sealed = (await conn.execute(t.targets.select())).one().signing_key_sealed
     assert created["signingKey"].encode() not in bytes(sealed)
-    webhook = await create(world, {**TARGET, "name": "hook", "restWebhook": {}, "restCall": None})
+    assert target["payloadType"] == "PAYLOAD_TYPE_JSON"
+    webhook = await create(world, {**TARGET, "name": "hook", "restWebhook": {}, "restCall": None,
+                                   "payloadType": "PAYLOAD_TYPE_JSON"})
     got = (await world.call("GET", f"/v2/actions/targets/{webhook['id']}", world.iam_pat)).json()["target"]
     assert got["restWebhook"] == {}
     assert "restCall" not in got
@@ -64,6 +66,7 @@ INVALID_TARGETS = [
     ({"timeout": "ten"}, "CreateTargetRequest.Timeout"),
     ({"restCall": None}, "CreateTargetRequest.TargetType: value is required"),
     ({"restWebhook": {}}, "only one of"),
+    ({"payloadType": "PAYLOAD_TYPE_JWT"}, "only PAYLOAD_TYPE_JSON is supported"),
 ]
 
 

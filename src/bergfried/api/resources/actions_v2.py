@@ -59,10 +59,20 @@ class TargetModel(ApiModel):
     payload_type: str = "PAYLOAD_TYPE_JSON"
 
 
+_JSON_PAYLOAD = ("", "PAYLOAD_TYPE_UNSPECIFIED", "PAYLOAD_TYPE_JSON", 0, 1)
+
+
 class TargetTypeFields(ApiModel):
     rest_webhook: RestWebhook | None = None
     rest_call: RestCall | None = None
     rest_async: RestAsync | None = None
+    payload_type: str | int = ""
+
+    def check_payload_type(self, rpc: str) -> None:
+        """Only JSON bodies with the signature header are sent; a JWT or JWE payload is refused
+        rather than silently sent as plain JSON."""
+        if self.payload_type not in _JSON_PAYLOAD:
+            raise invalid(f"invalid {rpc}Request.PayloadType: only PAYLOAD_TYPE_JSON is supported")
 
     def target_type(self, rpc: str, *, required: bool) -> tuple[TargetType, bool] | None:
         chosen = [(TargetType.WEBHOOK, self.rest_webhook), (TargetType.CALL, self.rest_call),
@@ -193,6 +203,7 @@ def _target_model(target: Target, signing_key: str = "") -> TargetModel:
 @beta.post("/targets", "CreateTarget", permission="action.target.write")
 async def create_target(call: Call, req: CreateTargetRequest) -> CreateTargetResponse:
     """Create a target; its signing key is answered this once."""
+    req.check_payload_type("CreateTarget")
     kind = req.target_type("CreateTarget", required=True)
     assert kind is not None
     target, key = await ops.create_target(call.services, call.editor, NewTarget(
@@ -207,6 +218,7 @@ async def update_target(call: Call, req: UpdateTargetRequest) -> UpdateTargetRes
     """Change the fields given; `expirationSigningKey` (only `0s`) makes a new signing key at once."""
     if req.expiration_signing_key is not None and req.expiration_signing_key != timedelta(0):
         raise invalid("invalid UpdateTargetRequest.ExpirationSigningKey: value must equal 0s")
+    req.check_payload_type("UpdateTarget")
     kind = req.target_type("UpdateTarget", required=False)
     change = store.Change(name=req.name, type=kind[0] if kind else None,
                           interrupt_on_error=kind[1] if kind else None, endpoint=req.endpoint, timeout=req.timeout,
