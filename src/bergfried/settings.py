@@ -102,9 +102,9 @@ class Settings(BaseSettings):
     firstinstance_machine_name: str = "Admin"
     firstinstance_patpath: Path | None = None
 
-    # rate limits, requests a minute per key in this process (0 = off): client-authenticating OAuth
-    # endpoints (token, introspect, revoke, device_authorization) per client IP; password checks of
-    # the hosted login and of /v2/sessions per client IP and per login name (docs/security.md)
+    # rate limits, failed requests a minute per key in this process (0 = off): client-authenticating
+    # OAuth endpoints (token, introspect, revoke, device_authorization) per client IP; password checks
+    # of the hosted login and of /v2/sessions per client IP and per login name (docs/security.md)
     rate_limit_token_per_ip: int = Field(1200, ge=0)
     rate_limit_password_per_ip: int = Field(300, ge=0)
     rate_limit_password_per_name: int = Field(30, ge=0)

@@ -1,6 +1,7 @@
-"""Password checks of the hosted login are rate limited per client IP and per login name: over
-the limit the password POST gets a 429 page (en/de) with `Retry-After`, checks nothing and
-changes nothing, and known and unknown names are limited alike (no enumeration)."""
+"""Failed password checks of the hosted login are rate limited per client IP and per login name:
+over the limit the password POST gets a 429 page (en/de) with `Retry-After`, checks nothing and
+changes nothing; known and unknown names are limited alike (no enumeration); successful logins
+spend nothing."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ PER_NAME = {"rate_limit_password_per_name": 2}
 PER_IP = {"rate_limit_password_per_ip": 2}
 
 
-async def _attempt(world: World, login_name: str, password: str) -> Any:
+async def _attempt(world: World, login_name: str, password: str, client: Any = None) -> Any:
+    client = client or world.client
     request_id = await world.auth_request()
-    page = await start(world.client, request_id)
-    return await post_form(world.client, "/ui/login/password", page, request_id, loginName=login_name,
+    page = await start(client, request_id)
+    return await post_form(client, "/ui/login/password", page, request_id, loginName=login_name,
                            password=password)
 
 
@@ -77,3 +79,11 @@ async def test_over_the_per_ip_limit_any_name_gets_the_429_page_in_german(world:
     assert "Zu viele Anmeldeversuche" in limited.text
     assert '<html lang="de"' in limited.text
     assert await count_rows(world.store, t.sessions) == 0
+
+
+@pytest.mark.parametrize("overrides", [{**PER_NAME, **PER_IP}])
+@pytest.mark.rule("docs/security.md: only failed password checks spend; users who log in are never limited")
+async def test_successful_logins_spend_nothing(world: World) -> None:
+    for _ in range(4):  # each in a new browser, so that SSO does not skip the password
+        answer = await _attempt(world, world.login_name(), "Password1!", world.browser())
+        assert answer.status_code == 303

@@ -204,7 +204,8 @@ async def password(visit: Visit) -> Response:
         form = forms.password_form(visit.fields)
     except forms.FieldError as exc:
         return visit.password_page(exc.login_name, exc.key)
-    wait = visit.services.limits.password(visit.client_ip, form.login_name)
+    limits = visit.services.limits
+    wait = limits.password_check(visit.client_ip, form.login_name)
     if wait is not None:  # before any lookup, so known and unknown names are limited alike
         log.warning("login_rate_limited", client_ip=visit.client_ip, retry_after=wait)
         response = visit.view.error(RATE_LIMITED, 429)
@@ -213,6 +214,7 @@ async def password(visit: Visit) -> Response:
     outcome = await flow.check_password(visit.tx, visit.services, form.login_name, form.password,
                                        visit.auth_request)
     if outcome.user is None:
+        limits.password_failed(visit.client_ip, form.login_name)
         error = outcome.error or flow.invalid_password_key(visit.login)
         log.info("login_password_rejected", reason=error, auth_request_id=visit.auth_request.id)
         return visit.password_page(form.login_name, error)

@@ -95,7 +95,8 @@ async def _password(tx: Tx, services: Services, user_id: str | None, password: s
     if user_id is None:
         raise PreconditionFailed("Errors.User.UserIDMissing", "User ID missing", error_id="COMMAND-Sfw3f")
     # Per user, not per IP: the caller is a login UI that speaks for every browser (docs/security.md).
-    wait = services.limits.password_per_name.hit(f"user:{user_id}")
+    limiter, key = services.limits.password_per_name, f"user:{user_id}"
+    wait = limiter.check(key)
     if wait is not None:
         raise TooManyRequests(wait)
     user = await user_store.find(tx.conn, user_id)
@@ -108,6 +109,7 @@ async def _password(tx: Tx, services: Services, user_id: str | None, password: s
     await user_store.record_password_check(tx, user, succeeded=succeeded,
                                            max_attempts=lockout.max_password_attempts)
     if not succeeded:
+        limiter.spend(key)
         return InvalidArgument("Errors.User.Password.Invalid", "Password is invalid", error_id="COMMAND-3M0fs")
     again = await user_store.find(tx.conn, user_id)  # a parallel failure may have locked it meanwhile
     if again is None or again.state == UserState.LOCKED:
