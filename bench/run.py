@@ -117,23 +117,33 @@ class Backend:
         assert "." not in token, "the web app's access tokens are opaque"
         return token
 
-    def db_pids(self) -> list[int]:
-        return procs.postgres_backends(PG_DATABASE) if self.kind == "postgresql" else []
+
+class DbCpu:
+    """CPU of the PostgreSQL backends serving the bench database between start and stop; a
+    backend that exits in between counts up to its last reading (none: 0)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.before = self._read() if enabled else {}
+
+    def _read(self) -> dict[int, float]:
+        return {pid: procs.cpu_seconds(pid) for pid in procs.postgres_backends(PG_DATABASE)}
+
+    def seconds(self) -> float:
+        if not self.enabled:
+            return 0.0
+        after = self._read()
+        return sum(max(0.0, value - self.before.get(pid, 0.0)) for pid, value in after.items())
 
 
-def db_cpu(pids: list[int]) -> float:
-    return sum(procs.cpu_seconds(pid) for pid in pids)
-
-
-def measure(server: procs.Server, path: str, seconds: float, env: dict[str, str],
-            db_pids: list[int] | None = None) -> dict[str, Any]:
+def measure(server: procs.Server, path: str, seconds: float, env: dict[str, str], db: bool = False) -> dict[str, Any]:
     """wrk against `server`, with the server's CPU (and its database backends') per request."""
-    cpu_before, db_before = server.cpu(), db_cpu(db_pids or [])
+    cpu_before, db_cpu = server.cpu(), DbCpu(db)
     result = procs.wrk(server.base + path, seconds, connections=CONNECTIONS, env=env)
-    cpu, db = server.cpu() - cpu_before, db_cpu(db_pids or []) - db_before
+    cpu, db_seconds = server.cpu() - cpu_before, db_cpu.seconds()
     done = max(result["requests"], 1)
     seconds_run = result["duration_us"] / 1e6
-    result.update(rps=result["requests"] / seconds_run, cpu_us=cpu / done * 1e6, db_cpu_us=db / done * 1e6,
+    result.update(rps=result["requests"] / seconds_run, cpu_us=cpu / done * 1e6, db_cpu_us=db_seconds / done * 1e6,
                   wrk_cpu_us=result["wrk_cpu_s"] / done * 1e6, server_cpu_share=cpu / seconds_run)
     return result
 
@@ -150,7 +160,7 @@ async def bergfried_ops(backend: Backend, seconds: float, workdir: Path) -> dict
     assert backend.server
     w, server = backend.world, backend.server
     out: dict[str, Any] = {}
-    pids = backend.db_pids()
+    pids = backend.kind == "postgresql"
     form = {"WRK_METHOD": "POST", "WRK_PATH": "/oauth/v2/token"}
     out["cc_jwt"] = measure(server, "/oauth/v2/token", seconds, {
         **form, "WRK_BODY": "grant_type=client_credentials&scope=openid",
@@ -172,12 +182,12 @@ async def bergfried_ops(backend: Backend, seconds: float, workdir: Path) -> dict
     out["code"] = measure(server, "/oauth/v2/token", seconds, {
         **form, "WRK_BODY": f"grant_type=authorization_code&code=%s&redirect_uri={REDIRECT_URI}",
         "WRK_POOL": codes, "WRK_AUTH": drivers.basic(w.web_client_id, w.web_secret)}, pids)
-    cpu_before, db_before = server.cpu(), db_cpu(pids)
+    cpu_before, db_cpu = server.cpu(), DbCpu(pids)
     logins = await drivers.login_load(server.base, w, seconds * 2, concurrency=4)
     done = max(logins["ops"].get("login", {}).get("count", 0), 1)
     out["login"] = {**logins["ops"].get("login", {"per_s": 0.0}), "errors": logins["errors"],
                     "first_error": logins["first_error"], "cpu_us": (server.cpu() - cpu_before) / done * 1e6,
-                    "db_cpu_us": (db_cpu(pids) - db_before) / done * 1e6}
+                    "db_cpu_us": db_cpu.seconds() / done * 1e6}
     out["login"]["rps"] = out["login"]["per_s"]
     out["rss_mb"] = server.rss()
     return out
@@ -203,9 +213,8 @@ def peer_token(peer: procs.Server) -> str:
 
 
 def floor_ops(floor: procs.Server, seconds: float) -> dict[str, Any]:
-    pids = procs.postgres_backends(PG_DATABASE)
     return {"bare": measure(floor, "/bare", seconds, {"WRK_METHOD": "GET"}),
-            "pgread": measure(floor, "/pgread", seconds, {"WRK_METHOD": "GET"}, pids)}
+            "pgread": measure(floor, "/pgread", seconds, {"WRK_METHOD": "GET"}, db=True)}
 
 
 # --- ratios ---------------------------------------------------------------------------------------
@@ -282,7 +291,7 @@ async def scale_check(backend: Backend, seconds: float, grow_to: int, workdir: P
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
-    seconds = args.seconds or (2.0 if quick else 3.0)
+    seconds = args.seconds or 2.0
     runs = args.runs or (1 if quick else 5)
     n_users = args.users or (2000 if quick else 10000)
     workdir = Path(tempfile.mkdtemp(prefix="bergfried-bench-"))
@@ -374,12 +383,19 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
         medians[kind] = {op: {key: statistics.median(r[kind][op][key] for r in rounds)
                               for key in ("rps", "cpu_us", "db_cpu_us", "p50_us", "p99_us", "wrk_cpu_us")
                               if key in ops[op]}
+                         | {"failed": sum(_failures(r[kind][op]) for r in rounds)}
                          for op in ops if isinstance(ops[op], dict)}
     medians["rs256_per_s"] = statistics.median(r["rs256_per_s"] for r in rounds) if rounds else 0
     medians["argon2_per_s"] = statistics.median(r["argon2_per_s"] for r in rounds) if rounds else 0
     return {"ratios": {name: {"value": value, "target": " ".join(map(str, target_of(name))),
                               "holds": holds(name, value)} for name, value in ratios.items()},
             "medians": medians}
+
+
+def _failures(row: dict[str, Any]) -> int:
+    if "errors" in row and isinstance(row["errors"], dict):
+        return sum(row["errors"].values())
+    return int(row.get("non2xx", 0) + row.get("socket_errors", 0) + row.get("pool_exhausted", 0))
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -390,12 +406,12 @@ def print_table(result: dict[str, Any]) -> None:
     for name, row in summary["ratios"].items():
         print(f"{name:<66} {row['value']:7.2f}  {row['target']:>7}  {'yes' if row['holds'] else 'NO'}")
     print(f"\n{'server / operation':<34} {'req/s':>8} {'CPU µs/req':>10} {'DB µs/req':>9} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'wrk µs/req':>10}")
+          f"{'p99 ms':>7} {'wrk µs/req':>10} {'failed':>6}")
     for kind in ("sqlite", "postgresql", "peer", "floor"):
         for op, row in summary["medians"][kind].items():
             print(f"{kind + ' ' + op:<34} {row['rps']:8.0f} {row['cpu_us']:10.0f} {row.get('db_cpu_us', 0):9.0f} "
                   f"{row.get('p50_us', 0) / 1000:7.1f} {row.get('p99_us', 0) / 1000:7.1f} "
-                  f"{row.get('wrk_cpu_us', 0):10.0f}")
+                  f"{row.get('wrk_cpu_us', 0):10.0f} {row['failed']:6d}")
     print(f"raw RS256 signs/s (one core): {summary['medians']['rs256_per_s']:.0f}; "
           f"argon2id verifications/s: {summary['medians']['argon2_per_s']:.1f}")
     if "rss_mb" in result:
@@ -421,16 +437,23 @@ async def soak_async(args: argparse.Namespace) -> dict[str, Any]:
         log(f"soak t={samples[-1]['t']}s RSS a={samples[-1]['a_mb']:.0f} MB b={samples[-1]['b_mb']:.0f} MB")
 
     try:
-        tally = await drivers.soak([a.base, b.base], backend.world, minutes * 60, args.concurrency, sample)
+        tally = await drivers.soak([a.base, b.base], backend.world, minutes * 60, args.concurrency, sample,
+                                    sample_every=5.0)
     finally:
         a.stop()
         b.stop()
         await backend.services.close()
-    half = [s for s in samples if s["t"] >= samples[-1]["t"] / 2]
-    growth = {key: half[-1][key] - half[0][key] for key in ("a_mb", "b_mb")} if half else {}
+    # argon2id allocates 64 MiB per password check while it runs: a sample can catch one. The
+    # steady state of a window is its smallest sample; growth = last window's minus the window's
+    # at half time.
+    end_t = samples[-1]["t"]
+    mid = [s for s in samples if end_t / 2 <= s["t"] < end_t * 3 / 4] or samples[:1]
+    last = [s for s in samples if s["t"] >= end_t * 3 / 4] or samples[-1:]
+    growth = {key: min(s[key] for s in last) - min(s[key] for s in mid) for key in ("a_mb", "b_mb")}
     return {"started": datetime.now(UTC).isoformat(), "minutes": minutes, "concurrency": args.concurrency,
             "machine": machine(), "result": tally, "rss_samples": samples, "rss_growth_last_half_mb": growth,
-            "max_rss_mb": max(max(s["a_mb"], s["b_mb"]) for s in samples)}
+            "max_rss_mb": max(max(s["a_mb"], s["b_mb"]) for s in samples),
+            "steady_rss_mb": {key: min(s[key] for s in last) for key in ("a_mb", "b_mb")}}
 
 
 def print_soak(result: dict[str, Any]) -> None:
@@ -441,21 +464,54 @@ def print_soak(result: dict[str, Any]) -> None:
     for op, row in tally["ops"].items():
         print(f"  {op:<20} {row['count']:7d} done  {row['per_s']:7.1f}/s  p50 {row['p50_us'] / 1000:6.1f} ms  "
               f"p99 {row['p99_us'] / 1000:6.1f} ms")
-    print(f"max RSS {result['max_rss_mb']:.0f} MB (target ≤ 120); growth over the last half: "
+    print(f"RSS at the end (steady, MB): {result['steady_rss_mb']} (target ≤ 120); max seen "
+          f"{result['max_rss_mb']:.0f} MB; growth over the last half: "
           + ", ".join(f"{k} {v:+.1f} MB" for k, v in result["rss_growth_last_half_mb"].items()))
 
 
+def measure_commit(argv: list[str], ref: str, patch: Path | None) -> None:
+    """Re-run this command on a snapshot of `ref`'s src/ (git archive, nothing in the checkout
+    changes): the numbers belong to a commit, not to whatever the working tree holds just now.
+    `patch` (a `git diff` of src/) is applied to the snapshot only: an A/B of a change without
+    touching the checkout other sessions work in."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=procs.ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    label = sha
+    if patch is not None:
+        import hashlib
+
+        label = f"{sha}+{patch.stem}-{hashlib.sha256(patch.read_bytes()).hexdigest()[:8]}"
+    target = Path(tempfile.gettempdir()) / f"bergfried-bench-src-{label}"
+    if not (target / "src" / "bergfried").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", sha, "src"], cwd=procs.ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+        if patch is not None:
+            subprocess.run(["patch", "-p1", "-d", str(target), "-i", str(patch.resolve())], check=True)
+    env = {**os.environ, "PYTHONPATH": f"{target / 'src'}:{procs.ROOT}", "BENCH_COMMIT": label}
+    os.execve(sys.executable, [sys.executable, "-m", "bench", *argv], env)
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short run per operation (development)")
     parser.add_argument("--runs", type=int, help="paired runs (default 5, --quick 1)")
-    parser.add_argument("--seconds", type=float, help="wrk duration per operation (default 3, --quick 2)")
+    parser.add_argument("--seconds", type=float, help="wrk duration per operation (default 2)")
     parser.add_argument("--users", type=int, help="users in the world (default 10000, --quick 2000)")
     parser.add_argument("--soak", action="store_true", help="mixed load on two processes on PostgreSQL")
     parser.add_argument("--minutes", type=float, default=10.0, help="soak duration (default 10)")
     parser.add_argument("--concurrency", type=int, default=8, help="soak virtual users")
     parser.add_argument("--output", type=Path, help="JSON file (default bench/results/<time>.json)")
+    parser.add_argument("--commit", default="HEAD", help="measure this commit's src/ (default HEAD)")
+    parser.add_argument("--working-tree", action="store_true", help="measure src/ as it is, uncommitted changes too")
+    parser.add_argument("--patch", type=Path, help="apply this diff of src/ to the measured snapshot (A/B)")
     args = parser.parse_args(argv)
+    if not args.working_tree and "BENCH_COMMIT" not in os.environ:
+        measure_commit(argv, args.commit, args.patch)
+    import bergfried
+
+    log(f"measuring {os.environ.get('BENCH_COMMIT', 'the working tree')}: {Path(bergfried.__file__).parent}")
     started = time.monotonic()
     if args.soak:
         result = asyncio.run(soak_async(args))
@@ -466,6 +522,7 @@ def main(argv: list[str] | None = None) -> None:
         print_table(result)
         name = "quick" if args.quick else "full"
     result["wall_seconds"] = time.monotonic() - started
+    result["commit"] = os.environ.get("BENCH_COMMIT", "working tree")
     out = args.output or procs.BENCH / "results" / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=str))
