@@ -228,3 +228,17 @@ async def test_key_sealed_with_another_master_key(services: Services, target_ser
     await ops.set_execution(services, "editor", "function/preuserinfo", [hard])
     with pytest.raises(TargetFailed):
         await call_function(other, "preuserinfo", PAYLOAD)
+
+
+@pytest.mark.rule("Bergfried: at shutdown restAsync calls get a grace period, then are cancelled")
+@SQLITE_ONLY
+async def test_drain_cancels_after_the_grace_period(services: Services, target_server: TargetServer) -> None:
+    target_server.delay = 2.0
+    tid = await add(services, target_server, "/slow", TargetType.ASYNC, seconds=5)
+    await run(services, tid)
+    loop = asyncio.get_running_loop()
+    assert any(task.get_loop() is loop for task in client._in_flight)
+    started = time.monotonic()
+    await client.drain(grace=0.2)
+    assert time.monotonic() - started < 1.0
+    assert not any(task.get_loop() is loop for task in client._in_flight)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bergfried import logs, services
+from bergfried.actions.v2 import client as action_targets
 from bergfried.errors import DomainError
 from bergfried.login.routes import routes as login_routes
 from bergfried.oidc import backchannel_delivery
@@ -24,6 +25,8 @@ from bergfried.web import api, device, discovery, errors, health, oidc, oidc_res
 from bergfried.web.metrics import Metrics
 from bergfried.web.middleware import RequestMiddleware
 from bergfried.web.ratelimit import RateLimitMiddleware
+
+ASYNC_TARGETS_GRACE = 5.0  # seconds restAsync target calls get to finish at shutdown
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -74,6 +77,7 @@ def create_app(settings: Settings, *, prebuilt: services.Services | None = None)
                 worker.cancel()
                 with suppress(asyncio.CancelledError):
                     await worker
+            await action_targets.drain(grace=ASYNC_TARGETS_GRACE)  # restAsync calls still in flight
             if prebuilt is None:
                 await built.close()
 

@@ -121,7 +121,15 @@ def fire(target: SignedTarget, body: bytes) -> bool:
     return True
 
 
-async def drain() -> None:
-    """Wait for the restAsync calls in flight (shutdown, tests)."""
-    while _in_flight:
-        await asyncio.gather(*list(_in_flight), return_exceptions=True)
+async def drain(grace: float | None = None) -> None:
+    """Wait for this loop's restAsync calls in flight (shutdown, tests); after `grace` seconds
+    the ones still running are cancelled."""
+    loop = asyncio.get_running_loop()
+    pending = {task for task in _in_flight if task.get_loop() is loop}
+    if not pending:
+        return
+    _, late = await asyncio.wait(pending, timeout=grace)
+    for task in late:
+        task.cancel()
+    if late:
+        await asyncio.wait(late)
