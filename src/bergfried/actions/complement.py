@@ -104,6 +104,8 @@ async def complement(services: Services, conn: AsyncConnection, trigger: domain.
     if not has_v1 and not has_v2:
         return Outcome(claims)
     actions = await active_for(conn, org_id, domain.COMPLEMENT_TOKEN.id, trigger.id) if has_v1 else []
+    if not actions and not has_v2:  # only deactivated actions on the trigger
+        return Outcome(claims)
     loaded = await load(conn, ctx, claims)
     run = _Run()
     try:
