@@ -68,6 +68,26 @@ class Tx:
         return int(result.scalar_one())
 
 
+# PostgreSQL SQLSTATEs that say "not now" rather than "not this": connection exceptions (08…), an
+# operator's intervention such as a shutdown or a starting server (57P…), insufficient resources
+# (53…: disk full, out of memory, too many connections) and a read-only standby (25006).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "25006")
+# SQLite's result codes of the same kind: a full disk, a read-only file or directory, an I/O error,
+# a file that cannot be opened, a lock held past the busy timeout.
+_UNAVAILABLE_SQLITE_ERRORS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_BUSY",
+                              "SQLITE_LOCKED")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 8:
+        chain.append(current)
+        orig = current.orig if isinstance(current, DBAPIError) else None  # what the driver raised
+        current = orig or current.__cause__ or current.__context__
+    return chain
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, OSError | ConnectionError):
         return True
@@ -75,9 +95,18 @@ def _is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
+    for cause in _causes(exc):
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
+            return True
+        name = getattr(cause, "sqlite_errorname", None)
+        if isinstance(name, str) and name.startswith(_UNAVAILABLE_SQLITE_ERRORS):
+            return True
+        if isinstance(cause, OSError | ConnectionError) and cause is not exc:
+            return True
     if isinstance(exc, OperationalError):
         text = str(exc.orig).lower()
-        return any(word in text for word in ("connect", "terminat", "shutdown", "closed"))
+        return any(word in text for word in ("connect", "terminat", "shutdown", "shutting down", "closed"))
     return False
 
 
