@@ -4,6 +4,7 @@ the rules on reserved keys, duplicates, standard claims and failing actions (spe
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -188,6 +189,7 @@ function inspect(ctx, api) {
   api.v1.claims.setClaim('grant_org_md', acme[0].getOrgMetadata().count);
   api.v1.claims.setClaim('grant_project', acme[0].projectName);
   require('zitadel/log').log('inspected');
+  api.v1.claims.setClaim('uuid', require('zitadel/uuid').v4());
 }
 """))
     claims = (await four(world))["userinfo"]
@@ -199,6 +201,7 @@ function inspect(ctx, api) {
     assert claims["org_tier"] == 3
     assert claims["grant_org_md"] == 1
     assert claims["grant_project"] in {world.project_a.name, world.project_b.name}
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", claims["uuid"])
     async with world.services.store.write() as tx:
         await metadata.remove_for(tx, metadata.of_org(world.acme.id), ["tier"])
 
