@@ -57,7 +57,9 @@ async def test_hostile_script_fails_the_request_within_its_limit(world: World, n
     body = server_error(await token_response(world, FULL))
     elapsed = time.monotonic() - started
     assert body["error_description"].startswith('action "abuse" failed: '), body
-    assert elapsed < 2 * LIMIT + 1.5, elapsed  # the action's limit (two triggers run) plus the kill grace
+    # the action's limit, the kill grace (1 s) for a script V8 cannot interrupt, and perhaps the start of a
+    # new worker on a busy machine: seconds, where an unlimited script would never end
+    assert elapsed < 5, elapsed
     await _still_answers(world)
 
 
