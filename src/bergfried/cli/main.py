@@ -70,7 +70,21 @@ def _run_on_database(settings: Settings, work: Coroutine[Any, Any, T]) -> T:
         cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
         reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         url = make_url(settings.database_url).render_as_string(hide_password=True)
-        raise ConfigError(f"cannot use the database {url} (BERGFRIED_DATABASE_URL, --database-url): {reason}") from None
+        raise ConfigError(f"cannot use the database {url} (BERGFRIED_DATABASE_URL, --database-url): {reason}"
+                          f"{_read_only_hint(settings.database_url)}") from None
+
+
+def _read_only_hint(database_url: str) -> str:
+    """SQLite needs to write its file and, for the write-ahead log, the directory it lies in."""
+    from bergfried.store.engine import sqlite_path
+
+    path = sqlite_path(database_url)
+    if path is None:
+        return ""
+    for place in (path, path.parent):
+        if place.exists() and not os.access(place, os.W_OK):
+            return f" ({place} is read-only)"
+    return ""
 
 
 def _check_port_free(host: str, port: int) -> None:
