@@ -33,6 +33,15 @@ def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def _reason(exc: StoreUnavailable) -> str:
+    """The driver's first line (`database or disk is full`, `the database system is shutting down`),
+    for the operator; never the statement or its parameters."""
+    cause = exc.__cause__
+    orig = getattr(cause, "orig", None) or cause
+    lines = str(orig).strip().splitlines() if orig is not None else []
+    return lines[0][:200] if lines else type(orig).__name__
+
+
 def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -70,7 +79,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
             if isinstance(exc, StoreUnavailable):
-                log.warning("database_unavailable", path=scope["path"])
+                log.warning("database_unavailable", path=scope["path"], reason=_reason(exc))
                 response = errors.unavailable(request_id)
             else:
                 log.exception("unhandled_error", path=scope["path"])
