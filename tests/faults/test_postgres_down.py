@@ -129,3 +129,6 @@ async def test_postgresql_stopped_and_started_under_load(tmp_path: Path) -> None
             assert not [k for k in seen if isinstance(k, str)], seen  # no connection was dropped
             assert sum(n for k, n in seen.items() if isinstance(k, tuple) and k[1] == 503) > 0, seen
             assert "Traceback" not in server.stdout()
+            unavailable = [line for line in server.stderr().splitlines() if "database_unavailable" in line]
+            assert unavailable
+            assert all("reason=" in line for line in unavailable)  # the operator learns why
