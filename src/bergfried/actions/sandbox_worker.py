@@ -118,14 +118,19 @@ def main() -> None:
                 stock.append(fresh(prelude, memory))
             continue
         line = lines.next()
-        if line is None:
-            return
+        if line is None:  # the server is gone
+            os._exit(0)
         ctx = stock.pop(0) if stock else fresh(prelude, memory)
         answer = _answer(line, ctx)
-        out.write(json.dumps(answer) + "\n")
-        out.flush()
+        try:
+            out.write(json.dumps(answer) + "\n")
+            out.flush()
+        except OSError:  # the server is gone
+            os._exit(0)
         if answer.get("retire"):
-            return  # a terminated isolate may still be busy: the server starts a new worker instead
+            # A terminated isolate may still be busy (and a normal exit would wait for it): leave at
+            # once; the server starts a new worker instead.
+            os._exit(0)
         used.append(ctx)
 
 
