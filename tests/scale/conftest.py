@@ -64,11 +64,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     try:
         url = loop.run_until_complete(database.__aenter__())
         ports = (free_port(), free_port())
-        with bergfried_server(["start"], tmp, process_env(url, ports[0], ports[0]), ports[0], "a") as a:
-            a.wait_ready()  # A migrates and makes the first instance; B then finds both done
-            with bergfried_server(["start"], tmp, process_env(url, ports[1], ports[0]), ports[1], "b") as b:
-                b.wait_ready()
-                yield Pair(url, a, b, tmp)
+        # Both start at once on the empty database: one migrates and makes the first instance, the
+        # other waits for it (the migration and the bootstrap take a lock), as a rollout does.
+        with bergfried_server(["start"], tmp, process_env(url, ports[0], ports[0]), ports[0], "a") as a, \
+                bergfried_server(["start"], tmp, process_env(url, ports[1], ports[0]), ports[1], "b") as b:
+            a.wait_ready()
+            b.wait_ready()
+            yield Pair(url, a, b, tmp)
     finally:
         loop.run_until_complete(database.__aexit__(None, None, None))
         loop.close()
