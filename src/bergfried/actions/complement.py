@@ -112,7 +112,7 @@ async def complement(services: Services, conn: AsyncConnection, trigger: domain.
         for action in actions:
             await _run_v1(run, action, loaded, claims)
         if has_v2:
-            await _run_v2(services, run, FUNCTIONS[trigger.id], ctx, loaded, claims)
+            await _run_v2(services, conn, run, FUNCTIONS[trigger.id], ctx, loaded, claims)
     except ActionFailed as exc:
         # ZITADEL answers errors that are not its own as server_error (spec/actions.md §2.1).
         raise ServerError(str(exc)) from None
@@ -172,14 +172,15 @@ def _read(calls: Sequence[Any]) -> list[tuple[Any, ...]]:
     return out
 
 
-async def _run_v2(services: Services, run: _Run, function: str, ctx: Context, loaded: Loaded,
+async def _run_v2(services: Services, conn: AsyncConnection, run: _Run, function: str, ctx: Context, loaded: Loaded,
                   claims: dict[str, Any]) -> None:
     from bergfried.actions.v2 import payload
     from bergfried.actions.v2.functions import call_function
 
     subject = dataclasses.replace(ctx.subject, metadata=loaded.metadata)
     full = dataclasses.replace(ctx, subject=subject, grants=loaded.grants)
-    result = await call_function(services, function, payload.build(function, full, _merged(claims, run.custom)))
+    result = await call_function(services, function, payload.build(function, full, _merged(claims, run.custom)),
+                                 conn=conn)
     lines: list[str] = []
     for key, value in result.set_user_metadata:
         run.set_metadata(key, value, lines)

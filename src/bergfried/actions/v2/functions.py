@@ -22,7 +22,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bergfried import logs
 from bergfried.actions.v2 import client
@@ -30,6 +30,9 @@ from bergfried.actions.v2.client import TargetFailed
 from bergfried.domain.targets import TargetType, function_id
 from bergfried.services import Services
 from bergfried.store import targets as target_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logs.get(__name__)
 
@@ -92,13 +95,20 @@ def _sealer(services: Services) -> Any:
     return target_store.sealer(services.master)
 
 
-async def call_function(services: Services, function: str, payload: Mapping[str, Any]) -> FunctionResult:
+async def call_function(services: Services, function: str, payload: Mapping[str, Any], *,
+                        conn: AsyncConnection | None = None) -> FunctionResult:
     """Calls every target of the execution `function/<function>` in order. Raises
     `bergfried.actions.ActionFailed` when a target with interruptOnError fails. No execution → an
-    empty result after one indexed lookup (the execution's primary key)."""
+    empty result after one indexed lookup (the execution's primary key).
+
+    A caller inside a transaction passes its connection: a second connection taken from the pool
+    while the first is held can wait on an exhausted pool (the token endpoint under load)."""
     condition = function_id(function.removeprefix("function/"))
-    async with services.store.read() as conn:
+    if conn is not None:
         targets = await target_store.targets_for(conn, _sealer(services), condition)
+    else:
+        async with services.store.read() as own:
+            targets = await target_store.targets_for(own, _sealer(services), condition)
     if not targets:
         return FunctionResult()
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str).encode()
