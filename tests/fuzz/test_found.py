@@ -39,12 +39,12 @@ async def test_a_huge_max_age_is_capped_not_a_server_error(res: Resources) -> No
 
 
 @pytest.mark.rule("OIDC Core §3.1.2.1 max_age: digits that are not ASCII ('²', '١') are invalid_request")
-@pytest.mark.parametrize("value", ["²", "١٢", "-1", "1.5"])
-async def test_a_max_age_of_other_digits_is_invalid_request(res: Resources, value: str) -> None:
-    response = await res.client.get("/oauth/v2/authorize", params=_authorize(res, value))
-    assert_safe(response)
-    assert response.status_code == 302
-    assert parse_qs(urlsplit(response.headers["location"]).query)["error"] == ["invalid_request"]
+async def test_a_max_age_of_other_digits_is_invalid_request(res: Resources) -> None:
+    for value in ("²", "١٢", "-1", "1.5"):
+        response = await res.client.get("/oauth/v2/authorize", params=_authorize(res, value))
+        assert_safe(response)
+        assert response.status_code == 302
+        assert parse_qs(urlsplit(response.headers["location"]).query)["error"] == ["invalid_request"], value
 
 
 @pytest.mark.rule("RFC 9110 §8.6: a Content-Length of other digits ('²') was a 500; now refused like a bad length")
