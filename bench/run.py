@@ -28,8 +28,10 @@ MASTERKEY = "bench-masterkey-0123456789abcdef"[:32]
 PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "bench")
 PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DATABASE}"
-PORTS = {"sqlite": 8311, "postgresql": 8312, "floor": 8313, "peer": 8314, "postgresql-b": 8315}
+PG_SMALL_URL = f"{PG_URL}_small"  # the 1 000-user world of the scale check
+PORTS = {"sqlite": 8311, "postgresql": 8312, "floor": 8313, "peer": 8314, "postgresql-b": 8315, "small": 8316}
 CONNECTIONS = 32
+SCALE_CONNECTIONS = 4  # latency of the scale check: a light load, so p50 is service time, not queueing
 
 
 
@@ -71,12 +73,13 @@ def argon2_per_second(seconds: float) -> float:
 
 # --- the world on each backend ----------------------------------------------------------------
 
-async def reset_postgres() -> None:
+async def reset_postgres(*names: str) -> None:
     conn = await asyncpg.connect(PG_ADMIN)
     try:
-        assert PG_DATABASE != "test", "never the shared test database"
-        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+        for name in names or (PG_DATABASE,):
+            assert name != "test", "never the shared test database"
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
@@ -136,10 +139,11 @@ class DbCpu:
         return sum(max(0.0, value - self.before.get(pid, 0.0)) for pid, value in after.items())
 
 
-def measure(server: procs.Server, path: str, seconds: float, env: dict[str, str], db: bool = False) -> dict[str, Any]:
+def measure(server: procs.Server, path: str, seconds: float, env: dict[str, str], db: bool = False,
+            connections: int = CONNECTIONS) -> dict[str, Any]:
     """wrk against `server`, with the server's CPU (and its database backends') per request."""
     cpu_before, db_cpu = server.cpu(), DbCpu(db)
-    result = procs.wrk(server.base + path, seconds, connections=CONNECTIONS, env=env)
+    result = procs.wrk(server.base + path, seconds, connections=connections, env=env)
     cpu, db_seconds = server.cpu() - cpu_before, db_cpu.seconds()
     done = max(result["requests"], 1)
     seconds_run = result["duration_us"] / 1e6
@@ -230,6 +234,13 @@ def ratios_of(round_: dict[str, Any]) -> dict[str, float]:
         for op in ("userinfo", "introspection"):
             out[f"{kind}: {op} req/s ÷ one-PG-read floor req/s"] = ops[op]["rps"] / round_["floor"]["pgread"]["rps"]
         out[f"{kind}: logins/s ÷ argon2id/s"] = ops["login"]["rps"] / round_["argon2_per_s"]
+    scale = round_.get("scale")
+    if scale:
+        for op in ("userinfo", "introspection", "cc_jwt"):
+            out[f"postgresql: {op} p50 at {{users}} users ÷ 1k"] = (
+                scale["large"][op]["p50_us"] / scale["small"][op]["p50_us"])
+        out["postgresql: userinfo p50 with 50 metadata ÷ 0 metadata"] = (
+            scale["metadata"]["50"]["p50_us"] / scale["metadata"]["0"]["p50_us"])
     return out
 
 
@@ -254,39 +265,29 @@ def holds(name: str, value: float) -> bool:
 
 # --- the run --------------------------------------------------------------------------------------
 
-async def scale_check(backend: Backend, seconds: float, grow_to: int, workdir: Path) -> dict[str, Any]:
-    """Latency at the first users count, then after growing the world; userinfo of a user with 0
-    and with 50 metadata entries; EXPLAIN of the hot lookups."""
-    assert backend.world
-    assert backend.server
-    w, server = backend.world, backend.server
-    auth_api = drivers.basic(w.api_client_id, w.api_secret)
-
-    async def snapshot() -> dict[str, Any]:
-        token = await backend.user_token()
-        logins = await drivers.login_load(server.base, w, seconds, concurrency=4)
-        return {
-            "users": w.users,
-            "userinfo": measure(server, "/oidc/v1/userinfo", seconds, {"WRK_AUTH": f"Bearer {token}"}),
-            "introspection": measure(server, "/oauth/v2/introspect", seconds, {
-                "WRK_METHOD": "POST", "WRK_BODY": f"token={token}", "WRK_AUTH": auth_api}),
-            "cc_jwt": measure(server, "/oauth/v2/token", seconds, {
+def scale_round(large: Backend, small: Backend, seconds: float) -> dict[str, Any]:
+    """Paired, in every round: the same operations on the 1 000-user world and on the large one,
+    and userinfo of a user with 50 metadata entries and of one with none, at a light load."""
+    out: dict[str, Any] = {}
+    for name, backend in (("small", small), ("large", large)):
+        assert backend.world
+        assert backend.server
+        w = backend.world
+        out[name] = {
+            "userinfo": measure(backend.server, "/oidc/v1/userinfo", seconds, {
+                "WRK_AUTH": f"Bearer {backend.tokens['user']}"}, connections=SCALE_CONNECTIONS),
+            "introspection": measure(backend.server, "/oauth/v2/introspect", seconds, {
+                "WRK_METHOD": "POST", "WRK_BODY": f"token={backend.tokens['user']}",
+                "WRK_AUTH": drivers.basic(w.api_client_id, w.api_secret)}, connections=SCALE_CONNECTIONS),
+            "cc_jwt": measure(backend.server, "/oauth/v2/token", seconds, {
                 "WRK_METHOD": "POST", "WRK_BODY": "grant_type=client_credentials&scope=openid",
-                "WRK_AUTH": drivers.basic(w.jwt_machine, w.jwt_machine_secret)}),
-            "login": logins["ops"].get("login", {}),
+                "WRK_AUTH": drivers.basic(w.jwt_machine, w.jwt_machine_secret)}, connections=SCALE_CONNECTIONS),
         }
-
-    small = await snapshot()
-    log(f"scale: growing {backend.kind} from {w.users} to {grow_to} users")
-    started = time.monotonic()
-    await world_module.grow(backend.services, w, grow_to)
-    grown_in = time.monotonic() - started
-    large = await snapshot()
-    heavy, bare = await backend.user_token(w.heavy_user_id), await backend.user_token(w.bare_user_id)
-    md = {"50": measure(server, "/oidc/v1/userinfo", seconds, {"WRK_AUTH": f"Bearer {heavy}"}),
-          "0": measure(server, "/oidc/v1/userinfo", seconds, {"WRK_AUTH": f"Bearer {bare}"})}
-    plans = await world_module.explain(backend.services, w) if backend.kind == "postgresql" else {}
-    return {"small": small, "large": large, "grow_seconds": grown_in, "metadata": md, "explain": plans}
+    assert large.server
+    out["metadata"] = {count: measure(large.server, "/oidc/v1/userinfo", seconds, {
+        "WRK_AUTH": f"Bearer {large.tokens[token]}"}, connections=SCALE_CONNECTIONS)
+        for count, token in (("50", "heavy"), ("0", "bare"))}
+    return out
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -296,35 +297,30 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     n_users = args.users or (2000 if quick else 10000)
     workdir = Path(tempfile.mkdtemp(prefix="bergfried-bench-"))
     log(f"workdir {workdir}; {runs} run(s) × {seconds}s per operation; {n_users} users")
-    await reset_postgres()
+    await reset_postgres(PG_DATABASE, f"{PG_DATABASE}_small")
     backends = [Backend("sqlite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}", PORTS["sqlite"]),
                 Backend("postgresql", PG_URL, PORTS["postgresql"])]
+    small = Backend("postgresql-small", PG_SMALL_URL, PORTS["small"])
     servers: list[procs.Server] = []
     result: dict[str, Any] = {"started": datetime.now(UTC).isoformat(), "quick": quick, "seconds": seconds,
                               "runs": runs, "connections": CONNECTIONS, "machine": machine(), "rounds": []}
     try:
-        first_users = 1000
-        for backend in backends:
+        for backend in [*backends, small]:
             started = time.monotonic()
-            backend.world = await world_module.seed(backend.services, n_users=first_users, n_meta=5)
+            backend.world = await world_module.seed(backend.services,
+                                                    n_users=1000 if backend is small else n_users, n_meta=5)
             log(f"seeded {backend.kind}: {backend.world.users} users in {time.monotonic() - started:.1f}s")
             backend.server = procs.start_bergfried(backend.kind, backend.url, backend.port, MASTERKEY, workdir)
             servers.append(backend.server)
+            backend.tokens["user"] = await backend.user_token()
         pg = backends[1]
         assert pg.world
+        pg.tokens["heavy"] = await pg.user_token(pg.world.heavy_user_id)
+        pg.tokens["bare"] = await pg.user_token(pg.world.bare_user_id)
         floor = procs.start_floor(PG_URL, PORTS["floor"], pg.world.user_ids[0], workdir)
         peer = procs.start_peer(PORTS["peer"], workdir)
         servers += [floor, peer]
-        log("scale check on PostgreSQL")
-        result["scale"] = await scale_check(pg, seconds, n_users, workdir)
-        sqlite = backends[0]
-        assert sqlite.world
-        started = time.monotonic()
-        await world_module.grow(sqlite.services, sqlite.world, n_users)
-        log(f"grew sqlite to {sqlite.world.users} users in {time.monotonic() - started:.1f}s")
-        for backend in backends:
-            backend.tokens["user"] = await backend.user_token()
-        result["world"] = {b.kind: b.world.as_json() for b in backends if b.world}
+        result["world"] = {b.kind: b.world.as_json() for b in [*backends, small] if b.world}
         token = peer_token(peer)
         for index in range(runs):
             log(f"round {index + 1}/{runs}")
@@ -334,15 +330,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 round_[backend.kind] = await bergfried_ops(backend, seconds, workdir)
             round_["peer"] = peer_ops(peer, token, seconds)
             round_["floor"] = floor_ops(floor, seconds)
+            round_["scale"] = scale_round(pg, small, seconds)
             round_["ratios"] = ratios_of(round_)
             result["rounds"].append(round_)
             for name, value in round_["ratios"].items():
                 log(f"  {name}: {value:.2f}")
         result["rss_mb"] = {b.kind: [r[b.kind]["rss_mb"] for r in result["rounds"]] for b in backends}
+        result["explain"] = await world_module.explain(pg.services, pg.world)
     finally:
         for server in servers:
             server.stop()
-        for backend in backends:
+        for backend in [*backends, small]:
             await backend.services.close()
     result["summary"] = summarize(result)
     return result
@@ -367,16 +365,8 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     rounds = result["rounds"]
     names = list(rounds[0]["ratios"]) if rounds else []
     ratios = {name: statistics.median(r["ratios"][name] for r in rounds) for name in names}
-    scale = result.get("scale")
-    if scale:
-        for op in ("userinfo", "introspection", "cc_jwt"):
-            ratios[f"postgresql: {op} p50 at {scale['large']['users']} users ÷ 1k"] = (
-                scale["large"][op]["p50_us"] / scale["small"][op]["p50_us"])
-        if scale["small"]["login"] and scale["large"]["login"]:
-            ratios[f"postgresql: login p50 at {scale['large']['users']} users ÷ 1k"] = (
-                scale["large"]["login"]["p50_us"] / scale["small"]["login"]["p50_us"])
-        ratios["postgresql: userinfo p50 with 50 metadata ÷ 0 metadata"] = (
-            scale["metadata"]["50"]["p50_us"] / scale["metadata"]["0"]["p50_us"])
+    users = result.get("world", {}).get("postgresql", {}).get("users", "?")
+    ratios = {name.replace("{users}", str(users)): value for name, value in ratios.items()}
     medians: dict[str, Any] = {}
     for kind in ("sqlite", "postgresql", "peer", "floor"):
         ops = rounds[0].get(kind, {}) if rounds else {}
