@@ -199,6 +199,12 @@ async def race_code(arena: Arena) -> None:
     codes = t.authorization_codes.c
     assert await count(arena.services, t.authorization_codes, codes.client_id == web.client_id,
                        codes.consumed_at.is_not(None)) == 1
+    # Every loser was a second use of the code: the tokens of the winner are revoked (§4.1.2).
+    winner = next(a for a in answers if a.status_code == 200).json()
+    info = await arena.doors[1].get("/oidc/v1/userinfo", headers={"authorization": f"Bearer {winner['access_token']}"})
+    assert info.status_code == 401
+    assert await count(arena.services, t.access_tokens, t.access_tokens.c.client_id == web.client_id,
+                       t.access_tokens.c.revoked_at.is_(None)) == 0
 
 
 async def race_refresh(arena: Arena) -> None:

@@ -1,7 +1,8 @@
 """`grant_type=authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3.2, RFC 7636 §4.5–4.6).
 
 - The code is single use: one conditional UPDATE decides; a second redemption fails with
-  `invalid_grant` and revokes every token the first one issued (RFC 6749 §4.1.2).
+  `invalid_grant` and revokes every token the first one issued (RFC 6749 §4.1.2), also when the
+  two were at the same time (the loser then finds the winner's family once its UPDATE lost).
 - It is bound to the client that asked for it, to the `redirect_uri` of the request (§4.1.3;
   an empty path equals `/`), and to the PKCE challenge: a verifier is required when a challenge was sent and
   refused when none was (RFC 9700 §2.1.1, downgrade).
@@ -42,15 +43,19 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
         else:
             _check_binding(record, form)
             family_id = tx.new_id()
-            if not await token_store.redeem_code(tx, code_hash, family_id):
+            if await token_store.redeem_code(tx, code_hash, family_id):
+                if record.grant.session_id and await session_ended(tx, record.grant.session_id):
+                    raise InvalidGrant("The login session of this code has ended")
+                subject = await active_subject(services, tx, record.grant.user_id)
+                return await issue(services, tx, TokenRequest(
+                    app=app, subject=subject, grant=record.grant, family_id=family_id, nonce=record.nonce,
+                    response_type=record.response_type,
+                ))
+            # Lost the race to a redemption that committed after our read (PostgreSQL): a replay too.
+            winner = await token_store.get_code(tx.conn, code_hash)
+            if winner is None or winner.consumed_at is None or winner.family_id is None:
                 raise InvalidGrant("The code has expired")
-            if record.grant.session_id and await session_ended(tx, record.grant.session_id):
-                raise InvalidGrant("The login session of this code has ended")
-            subject = await active_subject(services, tx, record.grant.user_id)
-            return await issue(services, tx, TokenRequest(
-                app=app, subject=subject, grant=record.grant, family_id=family_id, nonce=record.nonce,
-                response_type=record.response_type,
-            ))
+            replayed_family = winner.family_id
     if replayed_family:
         async with services.store.write() as tx:
             await token_store.revoke_family(tx, replayed_family)
