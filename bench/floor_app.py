@@ -3,6 +3,10 @@ PostgreSQL read (the users primary key, through Bergfried's own engine: SQLAlche
 asyncpg), in one process under uvicorn with `bergfried start`'s settings.
 
     python -m bench.floor_app PORT DATABASE_URL USER_ID
+
+The same app under granian (for the choice of ASGI server), one worker, uvloop, HTTP/1:
+
+    BENCH_FLOOR_DB=... BENCH_FLOOR_USER=... granian --interface asgi --factory bench.floor_app:app_from_env
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ def build(database_url: str, user_id: str) -> Starlette:
         return Response(orjson.dumps({"id": row.id, "username": row.username}), media_type="application/json")
 
     return Starlette(routes=[Route("/bare", bare), Route("/pgread", pgread)])
+
+
+def app_from_env() -> Starlette:
+    import os
+
+    return build(os.environ["BENCH_FLOOR_DB"], os.environ["BENCH_FLOOR_USER"])
 
 
 def main(argv: list[str]) -> None:

@@ -116,6 +116,18 @@ def start_floor(database_url: str, port: int, user_id: str, workdir: Path) -> Se
     return Server("floor", port, proc, log)
 
 
+def start_floor_granian(database_url: str, port: int, user_id: str, workdir: Path) -> Server:
+    log = workdir / "floor-granian.log"
+    granian = Path(sys.executable).with_name("granian")
+    proc = subprocess.Popen([str(granian), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", "1", "--loop", "uvloop", "--http", "1", "--no-ws", "--no-access-log",
+                             "--factory", "bench.floor_app:app_from_env"], cwd=ROOT,
+                            env={**os.environ, "BENCH_FLOOR_DB": database_url, "BENCH_FLOOR_USER": user_id},
+                            stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_ready(f"http://127.0.0.1:{port}/bare", proc, log)
+    return Server("floor-granian", port, proc, log)
+
+
 def ensure_peer() -> Path:
     if not (PEER_DIR / "node_modules" / "oidc-provider").exists():
         PEER_DIR.mkdir(parents=True, exist_ok=True)

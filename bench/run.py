@@ -29,7 +29,8 @@ PG_ADMIN = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127
 PG_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "bench")
 PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 PG_SMALL_URL = f"{PG_URL}_small"  # the 1 000-user world of the scale check
-PORTS = {"sqlite": 8311, "postgresql": 8312, "floor": 8313, "peer": 8314, "postgresql-b": 8315, "small": 8316}
+PORTS = {"sqlite": 8311, "postgresql": 8312, "floor": 8313, "peer": 8314, "postgresql-b": 8315, "small": 8316,
+         "granian": 8317}
 CONNECTIONS = 32
 SCALE_CONNECTIONS = 4  # latency of the scale check: a light load, so p50 is service time, not queueing
 
@@ -216,9 +217,13 @@ def peer_token(peer: procs.Server) -> str:
     return str(answer.json()["access_token"])
 
 
-def floor_ops(floor: procs.Server, seconds: float) -> dict[str, Any]:
-    return {"bare": measure(floor, "/bare", seconds, {"WRK_METHOD": "GET"}),
-            "pgread": measure(floor, "/pgread", seconds, {"WRK_METHOD": "GET"}, db=True)}
+def floor_ops(floor: procs.Server, granian: procs.Server | None, seconds: float) -> dict[str, Any]:
+    out = {"bare": measure(floor, "/bare", seconds, {"WRK_METHOD": "GET"}),
+           "pgread": measure(floor, "/pgread", seconds, {"WRK_METHOD": "GET"}, db=True)}
+    if granian is not None:  # the ASGI server choice: the same app under granian
+        out["bare_granian"] = measure(granian, "/bare", seconds, {"WRK_METHOD": "GET"})
+        out["pgread_granian"] = measure(granian, "/pgread", seconds, {"WRK_METHOD": "GET"}, db=True)
+    return out
 
 
 # --- ratios ---------------------------------------------------------------------------------------
@@ -234,6 +239,11 @@ def ratios_of(round_: dict[str, Any]) -> dict[str, float]:
         for op in ("userinfo", "introspection"):
             out[f"{kind}: {op} req/s ÷ one-PG-read floor req/s"] = ops[op]["rps"] / round_["floor"]["pgread"]["rps"]
         out[f"{kind}: logins/s ÷ argon2id/s"] = ops["login"]["rps"] / round_["argon2_per_s"]
+    floor = round_["floor"]
+    if "bare_granian" in floor:
+        for op in ("bare", "pgread"):
+            out[f"floor: {op} CPU/request granian ÷ uvicorn (info)"] = (
+                floor[f"{op}_granian"]["cpu_us"] / floor[op]["cpu_us"])
     scale = round_.get("scale")
     if scale:
         for op in ("userinfo", "introspection", "cc_jwt"):
@@ -320,6 +330,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         floor = procs.start_floor(PG_URL, PORTS["floor"], pg.world.user_ids[0], workdir)
         peer = procs.start_peer(PORTS["peer"], workdir)
         servers += [floor, peer]
+        granian = None
+        if Path(sys.executable).with_name("granian").exists():
+            granian = procs.start_floor_granian(PG_URL, PORTS["granian"], pg.world.user_ids[0], workdir)
+            servers.append(granian)
         result["world"] = {b.kind: b.world.as_json() for b in [*backends, small] if b.world}
         token = peer_token(peer)
         for index in range(runs):
@@ -329,7 +343,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             for backend in backends:
                 round_[backend.kind] = await bergfried_ops(backend, seconds, workdir)
             round_["peer"] = peer_ops(peer, token, seconds)
-            round_["floor"] = floor_ops(floor, seconds)
+            round_["floor"] = floor_ops(floor, granian, seconds)
             round_["scale"] = scale_round(pg, small, seconds)
             round_["ratios"] = ratios_of(round_)
             result["rounds"].append(round_)
@@ -377,7 +391,8 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
                          for op in ops if isinstance(ops[op], dict)}
     medians["rs256_per_s"] = statistics.median(r["rs256_per_s"] for r in rounds) if rounds else 0
     medians["argon2_per_s"] = statistics.median(r["argon2_per_s"] for r in rounds) if rounds else 0
-    return {"ratios": {name: {"value": value, "target": " ".join(map(str, target_of(name))),
+    return {"ratios": {name: {"value": value, "target": " ".join(map(str, target_of(name))) if target_of(name)[0]
+                              else "–",
                               "holds": holds(name, value)} for name, value in ratios.items()},
             "medians": medians}
 
@@ -394,7 +409,8 @@ def print_table(result: dict[str, Any]) -> None:
           f"wrk -t1 -c{result['connections']}, median per ratio\n")
     print(f"{'ratio':<66} {'value':>7}  {'target':>7}  holds")
     for name, row in summary["ratios"].items():
-        print(f"{name:<66} {row['value']:7.2f}  {row['target']:>7}  {'yes' if row['holds'] else 'NO'}")
+        verdict = "–" if row["target"] == "–" else "yes" if row["holds"] else "NO"
+        print(f"{name:<66} {row['value']:7.2f}  {row['target']:>7}  {verdict}")
     print(f"\n{'server / operation':<34} {'req/s':>8} {'CPU µs/req':>10} {'DB µs/req':>9} {'p50 ms':>7} "
           f"{'p99 ms':>7} {'wrk µs/req':>10} {'failed':>6}")
     for kind in ("sqlite", "postgresql", "peer", "floor"):
