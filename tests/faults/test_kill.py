@@ -36,7 +36,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 def _env(url: str, port: int) -> dict[str, str]:
     return clean_env(BERGFRIED_PORT=str(port), BERGFRIED_DATABASE_URL=url, BERGFRIED_MASTERKEY=MASTERKEY,
-                     BERGFRIED_EXTERNAL_URL=f"http://127.0.0.1:{port}", BERGFRIED_OUTBOX_WORKER="false")
+                     BERGFRIED_EXTERNAL_URL=f"http://127.0.0.1:{port}", BERGFRIED_OUTBOX_WORKER="false",
+                     BERGFRIED_DATABASE_POOL_SIZE="4")
 
 
 @pytest.mark.rule("issue 11 §3: kill -9 under load, restart: no half-written user, application or token family, "
@@ -81,6 +82,7 @@ async def test_kill_nine_under_load_then_restart(tmp_path: Path, database_url: s
                                               data={"grant_type": "refresh_token", "refresh_token": refresh})
                     assert rotated.status_code == 200, rotated.text
                 assert "Traceback" not in second.stderr()
+            assert "nested_connection" not in first.stderr() + first.stdout()
             if database_url.startswith("sqlite"):
                 check = sqlite3.connect(database_url.split(":///", 1)[1])
                 try:

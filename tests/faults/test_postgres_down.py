@@ -132,3 +132,4 @@ async def test_postgresql_stopped_and_started_under_load(tmp_path: Path) -> None
             unavailable = [line for line in server.stderr().splitlines() if "database_unavailable" in line]
             assert unavailable
             assert all("reason=" in line for line in unavailable)  # the operator learns why
+            assert "nested_connection" not in server.stderr()

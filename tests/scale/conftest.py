@@ -53,7 +53,10 @@ class Pair:
 def process_env(url: str, port: int, issuer_port: int, **extra: str) -> dict[str, str]:
     return clean_env(BERGFRIED_PORT=str(port), BERGFRIED_DATABASE_URL=url, BERGFRIED_MASTERKEY=MASTERKEY,
                      BERGFRIED_EXTERNAL_URL=f"http://127.0.0.1:{issuer_port}", BERGFRIED_OUTBOX_WORKER="false",
-                     BERGFRIED_LOCKOUT_MAX_PASSWORD_ATTEMPTS=str(MAX_PASSWORD_ATTEMPTS), **extra)
+                     BERGFRIED_LOCKOUT_MAX_PASSWORD_ATTEMPTS=str(MAX_PASSWORD_ATTEMPTS),
+                     # a small pool: the shared test server has room for every helper's tests, and
+                     # 25 concurrent requests per process must queue on it without a deadlock
+                     BERGFRIED_DATABASE_POOL_SIZE="4", **extra)
 
 
 @pytest.fixture(scope="package")
@@ -71,6 +74,9 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             a.wait_ready()
             b.wait_ready()
             yield Pair(url, a, b, tmp)
+            for server in (a, b):  # whatever the tests did, no request took a second connection
+                assert "nested_connection" not in server.stderr() + server.stdout()
+                assert "Traceback" not in server.stderr() + server.stdout()
     finally:
         loop.run_until_complete(database.__aexit__(None, None, None))
         loop.close()

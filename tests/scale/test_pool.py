@@ -9,9 +9,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+import structlog
 
 from bergfried import services as services_module
 from bergfried.store.engine import create_engine
+from bergfried.store.tx import Store
 from tests.conftest import Database, make_settings
 
 
@@ -42,3 +45,16 @@ async def test_the_key_cache_reloads_inside_a_transaction_without_a_second_conne
             assert conn.in_transaction()
     finally:
         await engine.dispose()
+
+
+async def test_a_second_connection_inside_a_write_transaction_is_logged(store: Store) -> None:
+    with structlog.testing.capture_logs() as logged:
+        async with store.read():
+            pass
+        async with store.write() as tx, store.read_within() as conn:
+            assert conn is tx.conn
+        assert [entry for entry in logged if entry["event"] == "nested_connection"] == []
+        async with store.write(), store.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+    nested = [entry for entry in logged if entry["event"] == "nested_connection"]
+    assert [entry["kind"] for entry in nested] == ["read"]

@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bergfried import logs
 from bergfried.domain.ids import IdGenerator
 from bergfried.errors import StoreUnavailable
 from bergfried.store import tables as t
 from bergfried.store.engine import WRITE_OPTION
 
 Clock = Callable[[], datetime]
+log = logs.get(__name__)
 
 # The write transaction the running task holds: (task, engine, connection).
 _held: ContextVar[tuple[asyncio.Task[object] | None, AsyncEngine, AsyncConnection] | None] = ContextVar(
@@ -122,6 +124,7 @@ class Store:
 
     @asynccontextmanager
     async def write(self, editor: str | None = None) -> AsyncIterator[Tx]:
+        self._warn_if_nested("write")
         try:
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(**{WRITE_OPTION: True})
@@ -138,6 +141,7 @@ class Store:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
+        self._warn_if_nested("read")
         try:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
@@ -145,6 +149,14 @@ class Store:
             if _is_unavailable(exc):
                 raise StoreUnavailable("the database is not reachable") from exc
             raise
+
+    def _warn_if_nested(self, kind: str) -> None:
+        """A second pooled connection while this task holds a write transaction is a deadlock
+        waiting for load (see `read_within`); say so in the log, where the tests look for it."""
+        held = _held.get()
+        if held is not None and held[0] is asyncio.current_task() and held[1] is self.engine:
+            log.warning("nested_connection", kind=kind,
+                        hint="inside a write transaction read with tx.conn or store.read_within()")
 
     @asynccontextmanager
     async def read_within(self) -> AsyncIterator[AsyncConnection]:
