@@ -69,3 +69,18 @@ async def test_hostile_json_at_the_v2_services(v2: V2, index: int, body: dict[st
             assert isinstance(error["code"], int), error
         assert isinstance(error["message"], str)
         assert await snapshot(v2.w.services) == before, (endpoint.rpc, body, response.text)
+
+
+@pytest.mark.rule("PostgreSQL refuses NUL in text: a NUL in a v2 request was a 500; now INVALID_ARGUMENT")
+async def test_a_nul_in_a_v2_request_is_invalid_argument(v2: V2) -> None:
+    before = await snapshot(v2.w.services)
+    created = await v2.call("POST", "/v2/sessions", v2.login_pat, json={"checks": {"user": {"loginName": "a\x00"}}})
+    assert created.status_code == 400
+    assert created.json()["code"] == 3
+    connect = await v2.w.client.post("/zitadel.session.v2.SessionService/GetSession", json={"sessionId": "\x00"},
+                                     headers={"authorization": f"Bearer {v2.login_pat}"})
+    assert connect.status_code == 400
+    assert connect.json()["code"] == "invalid_argument"
+    by_path = await v2.call("GET", "/v2/users/%00", v2.login_pat)
+    assert by_path.status_code == 400
+    assert await snapshot(v2.w.services) == before

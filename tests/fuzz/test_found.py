@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from bergfried.store import auth_requests
 from bergfried.web.app import create_app
 from tests.fuzz.hostile import assert_safe, raw_request
+from tests.login.conftest import World
 from tests.oidc.conftest import Resources
 
 
@@ -55,3 +56,41 @@ async def test_a_content_length_of_other_digits_is_invalid_request(app: Starlett
     assert_safe(response)
     assert response.status_code == 413  # what any unusable Content-Length gets (web/forms.py)
     assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.rule("PostgreSQL refuses NUL in text: an auth request id with NUL was a 500 at the login pages")
+async def test_a_nul_in_an_auth_request_id_is_the_not_found_page(world: World) -> None:
+    for path in ("/ui/login/login", "/ui/login/loginname", "/ui/login/device/action"):
+        response = await world.client.get(path, params={"authRequestID": "\u202e\x00\ufeff"})
+        assert_safe(response)
+        assert response.status_code == 400, path
+    callback = await world.client.get("/oauth/v2/authorize/callback", params={"id": "\x00"})
+    assert_safe(callback)
+    assert callback.status_code == 400
+
+
+@pytest.mark.rule("auth_requests columns: an invalid response_mode is ignored and not stored (was a 500 on PostgreSQL)")
+async def test_an_invalid_response_mode_is_ignored_and_not_stored(res: Resources) -> None:
+    params = {**_authorize(res, ""), "response_mode": "../../../etc/passwd"}
+    response = await res.client.get("/oauth/v2/authorize", params=params)
+    assert_safe(response)
+    assert response.status_code == 302
+    request_id = parse_qs(urlsplit(response.headers["location"]).query)["authRequestID"][0]
+    async with res.services.store.read() as conn:
+        stored = await auth_requests.get(conn, request_id)
+    assert stored is not None
+    assert stored.response_mode is None
+
+
+@pytest.mark.rule("auth_requests columns: state, nonce, login_hint past their lengths: invalid_request, not 500")
+@pytest.mark.parametrize(("name", "length"), [("state", 2049), ("nonce", 2049), ("login_hint", 513)])
+async def test_values_longer_than_their_columns_are_invalid_request(res: Resources, name: str, length: int) -> None:
+    params = {**_authorize(res, ""), name: "x" * length}
+    response = await res.client.get("/oauth/v2/authorize", params=params)
+    assert_safe(response)
+    assert response.status_code == 302
+    answer = parse_qs(urlsplit(response.headers["location"]).query)
+    assert answer["error"] == ["invalid_request"]
+    assert name in answer["error_description"][0]
+    fits = await res.client.get("/oauth/v2/authorize", params={**params, name: "x" * (length - 1)})
+    assert fits.headers["location"].startswith("/ui/login/login")

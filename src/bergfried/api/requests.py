@@ -46,7 +46,19 @@ def merge(body: dict[str, Any], query: dict[str, str], path: dict[str, str]) -> 
         for spelling in (name, to_snake(name), to_camel(name)):
             data.pop(spelling, None)
         data[name] = value
+    if _has_nul(data):  # PostgreSQL refuses NUL in text: a 400 here, not a 500 at the first query
+        raise invalid("NUL characters are not allowed in requests")
     return data
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def raw_field(data: dict[str, Any], attribute: str) -> str | None:

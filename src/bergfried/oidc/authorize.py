@@ -50,6 +50,7 @@ PROMPTS = ("none", "login", "consent", "select_account", "create")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _DIGITS = re.compile(r"[0-9]+")
 MAX_AGE_CAP = 2**31 - 1  # the auth_requests.max_age column is a 32-bit integer
+STORED_LENGTHS = {"state": 2048, "nonce": 2048, "login_hint": 512}  # the auth_requests columns' lengths
 
 
 class AuthorizePageError(InvalidRequest):
@@ -113,6 +114,10 @@ def trusted_client(app: Application | None, params: Mapping[str, str]) -> tuple[
     return app, redirect_uri
 
 
+def _valid_response_mode(value: str | None) -> str | None:
+    return value if value in RESPONSE_MODES else None  # an invalid one is ignored, so not stored either
+
+
 def response_mode_for(params: Mapping[str, str]) -> str:
     requested = params.get("response_mode", "")
     response_type = _normalize_response_type(params.get("response_type", ""))
@@ -145,6 +150,9 @@ def validate(
 ) -> Validated:
     """Step 3: everything after the redirect URI is trusted; errors here are redirectable."""
     assert app.oidc is not None
+    for name, limit in STORED_LENGTHS.items():
+        if len(params.get(name) or "") > limit:
+            raise InvalidRequest(f"{name} is longer than {limit} characters")
     response_type = _normalize_response_type(params.get("response_type", ""))
     if not response_type:
         raise InvalidRequest("response_type is missing")
@@ -180,7 +188,7 @@ def validate(
         id=request_id, client_id=app.client_id, redirect_uri=redirect_uri,
         scopes=sc.with_asserted_roles(sc.allowed(requested, role_keys), role_keys, project_role_assertion),
         response_type=response_type, created_at=now,
-        expires_at=now + AUTH_REQUEST_LIFETIME, response_mode=params.get("response_mode") or None,
+        expires_at=now + AUTH_REQUEST_LIFETIME, response_mode=_valid_response_mode(params.get("response_mode")),
         state=params.get("state") or None, nonce=nonce, code_challenge=challenge, code_challenge_method=method,
         prompt=prompt, max_age=_max_age(params.get("max_age")), login_hint=params.get("login_hint") or None,
         ui_locales=tuple(params.get("ui_locales", "").split()), hint_user_id=hint_user_id,

@@ -43,6 +43,8 @@ async def create(tx: Tx, request: AuthRequest) -> None:
 
 
 async def get(conn: AsyncConnection, request_id: str) -> AuthRequest | None:
+    if "\x00" in request_id:  # no id holds one, and PostgreSQL refuses NUL in text
+        return None
     row = (await conn.execute(sa.select(AR).where(AR.c.id == request_id))).first()
     return _request(row) if row else None
 
