@@ -42,7 +42,8 @@ async def test_raw_bodies_at_every_form_endpoint_are_rejected_cleanly(res: Resou
     before = await snapshot(res.services)
     response = await res.client.post(path, content=body, headers={"content-type": content_type})
     assert_safe(response)
-    assert response.status_code in (200, 302, 400, 401, 413), (path, response.status_code, response.text[:200])
+    # 429: the long profile sends more failures from one IP than the rate limit allows
+    assert response.status_code in (200, 302, 400, 401, 413, 429), (path, response.status_code, response.text[:200])
     if response.status_code >= 400 and response.headers["content-type"].startswith("application/json"):
         assert response.json()["error"] in JSON_ERRORS
     assert await snapshot(res.services) == before
@@ -95,7 +96,7 @@ async def test_random_device_authorization_requests(res: Resources, params: dict
     if response.status_code == 200:
         assert {"device_code", "user_code", "verification_uri"} <= set(response.json())
     else:
-        assert response.status_code in (400, 401), response.text
+        assert response.status_code in (400, 401, 429), response.text
         assert response.json()["error"] in JSON_ERRORS
         assert await snapshot(res.services) == before
 

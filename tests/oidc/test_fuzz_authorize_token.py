@@ -83,7 +83,7 @@ async def test_random_token_requests_are_rejected_cleanly(
         response = await client.post("/oauth/v2/token", data=params, headers=headers)
     except (UnicodeEncodeError, httpx.LocalProtocolError):
         return  # the client library refuses to send such a header; nothing reached the server
-    assert response.status_code in (400, 401, 413)
+    assert response.status_code in (400, 401, 413, 429)  # 429: the long profile reaches the rate limit
     assert response.json()["error"] in ("invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
                                         "unsupported_grant_type", "invalid_scope")
     assert await _counts(services) == before
