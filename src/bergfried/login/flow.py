@@ -14,14 +14,13 @@ Password checks (spec/login.md §3, §5):
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.claims import scopes as sc
-from bergfried.crypto.passwords import verify_password
+from bergfried.crypto.passwords import verify_password_async
 from bergfried.domain.auth_requests import AuthRequest
 from bergfried.domain.policies import LockoutPolicy, LoginPolicy
 from bergfried.domain.sessions import Session
@@ -130,7 +129,7 @@ async def hint(conn: AsyncConnection, services: Services, request: AuthRequest) 
 
 async def _verify(stored_hash: str | None, password: str) -> bool:
     """argon2 takes tens of milliseconds of CPU: off the event loop."""
-    return await asyncio.to_thread(verify_password, stored_hash, password)
+    return await verify_password_async(stored_hash, password)
 
 
 def invalid_password_key(login: LoginPolicy) -> str:

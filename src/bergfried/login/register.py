@@ -13,12 +13,11 @@ Pure form checking here; the handler in routes.py does the I/O.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bergfried.claims import scopes as sc
-from bergfried.crypto.passwords import hash_password
+from bergfried.crypto.passwords import hash_password_async
 from bergfried.domain.auth_requests import AuthRequest
 from bergfried.domain.instance import Instance
 from bergfried.domain.orgs import Org, OrgState
@@ -130,6 +129,6 @@ async def create_user(tx: Tx, services: Services, request: AuthRequest, form: Re
     user, _ = await users.create_human(
         tx, org.id, form.username,
         Profile(first_name=form.first_name, last_name=form.last_name, preferred_language=language),
-        form.email, password_hash=await asyncio.to_thread(hash_password, form.password),
+        form.email, password_hash=await hash_password_async(form.password),
     )
     return user

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hmac
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.crypto.hashing import generate_secret
-from bergfried.crypto.passwords import verify_password
+from bergfried.crypto.passwords import verify_password_async
 from bergfried.domain.common import ObjectDetails
 from bergfried.domain.policies import LockoutPolicy
 from bergfried.domain.users import HumanUser, User, UserState
@@ -104,7 +103,7 @@ async def _password(tx: Tx, services: Services, user_id: str | None, password: s
         raise PreconditionFailed("Errors.User.Password.NotSet", "The user has no password", error_id="COMMAND-3n77z")
     if user.state == UserState.LOCKED:
         raise PreconditionFailed("Errors.User.Locked", "User is locked", error_id="COMMAND-JLK35")
-    succeeded = await asyncio.to_thread(verify_password, user.password_hash, password)
+    succeeded = await verify_password_async(user.password_hash, password)
     lockout, _ = await policies.current(tx.conn, services, LockoutPolicy)  # the admin API may change it
     await user_store.record_password_check(tx, user, succeeded=succeeded,
                                            max_attempts=lockout.max_password_attempts)
