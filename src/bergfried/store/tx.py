@@ -143,8 +143,16 @@ class Store:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         self._warn_if_nested("read")
         try:
-            async with self.engine.connect() as conn, conn.begin():
-                yield conn
+            if self.engine.dialect.name == "postgresql":
+                # At READ COMMITTED each statement takes its own snapshot, so BEGIN/ROLLBACK around a
+                # read buy nothing but two round trips. The pool puts the isolation level back on
+                # check-in. SQLite keeps its transaction: there a BEGIN does hold one snapshot.
+                async with self.engine.connect() as conn:
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    yield conn
+            else:
+                async with self.engine.connect() as conn, conn.begin():
+                    yield conn
         except (OSError, DBAPIError) as exc:
             if _is_unavailable(exc):
                 raise StoreUnavailable("the database is not reachable") from exc
