@@ -112,3 +112,17 @@ async def test_secret_instead_of_assertion_is_refused(jwt_world: tuple[World, di
         "client_id": world.client_id, "client_secret": "guess"})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+
+
+async def test_assertion_authenticates_an_introspection_once(jwt_world: tuple[World, dict[str, Any]]) -> None:
+    """Introspection checks a `private_key_jwt` caller apart from its read of the token (the
+    assertion's `jti` is written): the caller is let in once, its replay is refused."""
+    world, key_file = jwt_world
+    once = assertion(key_file, world.services.settings.issuer)
+    form = {"token": "not-a-token", "client_assertion_type": ASSERTION_TYPE, "client_assertion": once}
+    first = await world.client.post("/oauth/v2/introspect", data=form)
+    assert first.status_code == 200, first.text
+    assert first.json() == {"active": False}
+    replay = await world.client.post("/oauth/v2/introspect", data=form)
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "unauthorized_client"

@@ -49,10 +49,17 @@ def _has_credentials(authorization: str | None, form: Mapping[str, str]) -> bool
     return bool(authorization and authorization.strip()) or bool(form.get("client_id") or form.get("client_assertion"))
 
 
-async def _caller(services: Services, authorization: str | None, form: Mapping[str, str]) -> Application:
+def _credentials(authorization: str | None, form: Mapping[str, str]) -> client_auth.Credentials:
     try:
-        credentials = client_auth.parse(authorization, form)
-        return await client_auth.authenticate(services, credentials, allow_public=False)
+        return client_auth.parse(authorization, form)
+    except InvalidClient as exc:
+        raise UnauthorizedClient("client authentication failed", detail=exc.detail or exc.description) from None
+
+
+async def _caller(services: Services, credentials: client_auth.Credentials,
+                  conn: AsyncConnection | None) -> Application:
+    try:
+        return await client_auth.authenticate(services, credentials, allow_public=False, conn=conn)
     except InvalidClient as exc:
         raise UnauthorizedClient("client authentication failed", detail=exc.detail or exc.description) from None
 
@@ -72,8 +79,13 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
     token = form.get("token")
     if not token:
         raise InvalidRequest("token missing")
-    caller = await _caller(services, authorization, form)
+    credentials = _credentials(authorization, form)
+    # A private_key_jwt caller is checked before the read: its assertion's `jti` is written on a
+    # connection of its own. A secret is checked on the read that loads the token: one connection.
+    caller = await _caller(services, credentials, None) if credentials.assertion else None
     async with services.store.read() as conn:
+        if caller is None:
+            caller = await _caller(services, credentials, conn)
         record = await find_access_token(services, conn, token)
         if record is not None and record.format == PAT_FORMAT:
             record = await _for_caller(conn, record, caller)
