@@ -104,3 +104,16 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Any:
 async def services(engine: AsyncEngine, tmp_path: Path) -> Services:
     """Services over the migrated test engine (shared, not closed by the app)."""
     return services_module.build(make_settings(tmp_path), engine=engine)
+
+
+@pytest.fixture(params=ENGINES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """What a user gives `BERGFRIED_DATABASE_URL` for a real `bergfried` process: a SQLite file or a
+    fresh PostgreSQL database of its own (processes cannot share a test schema)."""
+    from tests.processes import fresh_postgres_database  # tests.processes imports this module
+
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bergfried.db'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url

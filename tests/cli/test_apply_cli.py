@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import stat
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bergfried import services as services_module
 from bergfried.bootstrap import bootstrap
 from bergfried.settings import load_settings
 from bergfried.store.migrate import migrate
 from tests.conftest import MASTERKEY
-from tests.processes import clean_env, fresh_postgres_database, run_cli
+from tests.processes import clean_env, run_cli
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "seed-guide.yaml"
 LOGIN = "road.runner@acme.localhost"
@@ -58,14 +55,6 @@ def the_one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert lines[0].startswith("bergfried: error: ")
     return lines[0].removeprefix("bergfried: error: ")
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'bergfried.db'}"
-        return
-    async with fresh_postgres_database() as url:
-        yield url
 
 
 async def test_apply_builds_the_example_once_with_a_0600_secret_file(database_url: str, tmp_path: Path) -> None:

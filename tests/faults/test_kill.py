@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -19,19 +18,11 @@ from bergfried.store import tables as t
 from tests.conftest import MASTERKEY, make_settings
 from tests.faults.invariants import assert_whole
 from tests.faults.world import Load, build, tokens, wait_until
-from tests.processes import bergfried_server, clean_env, free_port, fresh_postgres_database
+from tests.processes import bergfried_server, clean_env, free_port
 
 pytestmark = pytest.mark.e2e
 ACKNOWLEDGED = 40  # answers of 200 before the kill: every kind of write is in flight by then
 
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'bergfried.db'}"
-        return
-    async with fresh_postgres_database() as url:
-        yield url
 
 
 def _env(url: str, port: int) -> dict[str, str]:
