@@ -258,4 +258,18 @@ async def explain(services: Services, world: World) -> dict[str, str]:
             plan = (await conn.execute(sa.text("EXPLAIN " + query),
                                        {"org": world.org_id, "uid": world.user_ids[0]})).scalars().all()  # type: ignore[attr-defined]
             out[name] = " / ".join(line.strip() for line in plan)
+        # The statements the hot paths send, as they send them (store/fast.py).
+        from datetime import UTC, datetime
+
+        from bergfried.claims import subject
+        from bergfried.store import fast
+        now = datetime.now(UTC)
+        hot = {
+            "userinfo/introspection: access token with its subject": (
+                subject._statement("postgresql", True, True, "hash", token_client=True), {"key": "x", "now": now}),
+            "token endpoint: the subject with the client's settings": (
+                subject._statement("postgresql", True, True), {"user_id": world.user_ids[0], "client_id": "x"}),
+        }
+        for name, (statement, params) in hot.items():
+            out[name] = " / ".join(line.strip() for line in await fast.explain(conn, statement, params))
     return out

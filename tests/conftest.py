@@ -117,3 +117,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     async with fresh_postgres_database() as url:
         yield url
+
+
+async def terminate_backend(url: str, pid: int) -> None:
+    """End one PostgreSQL server process, as a restart or a network cut would for its client."""
+    from bergfried.store.engine import create_engine
+
+    admin = create_engine(url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await conn.commit()
+    finally:
+        await admin.dispose()

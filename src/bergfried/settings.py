@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=256)
     log_format: Literal["console", "json"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    database_pool_size: int = Field(10, ge=1, le=1000)
+    database_pool_size: int = Field(20, ge=1, le=1000)
 
     # secrets
     masterkey: SecretStr | None = None

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bergfried.claims import scopes as sc
-from bergfried.claims.assemble import assemble, role_audience
+from bergfried.claims.assemble import assemble, decide, role_audience
 from bergfried.claims.context import ClientSettings, Context, RoleGrant, TokenFacts
 from bergfried.claims.matrix import ROWS, Destination, Row, When
 from bergfried.claims.subject import Subject
@@ -99,6 +99,11 @@ def test_cells_hold(user: HumanUser | MachineUser, metadata: dict[str, bytes], u
             assert present(out, row), f"{row.claim} required in {destination} but left out"
     allowed_keys = {key for row in ROWS for key in PRODUCERS[row.claim](ctx)}
     assert set(out) <= allowed_keys
+    # the hot paths' remembered rows (allowed_rows) give what the explained decisions give
+    explained: dict[str, Any] = {}
+    for decision in decide(ctx, destination):
+        explained.update(decision.claims)
+    assert out == explained
 
 
 def _actor_context(actor: dict[str, Any] | None, jwt: bool) -> Context:

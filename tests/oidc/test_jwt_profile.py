@@ -217,7 +217,7 @@ async def test_hostile_input_is_rejected_cleanly(res: Resources, hostile: str, g
         return
     assert answer.status_code in (400, 401), answer.text
     assert answer.json()["error"] in ("invalid_request", "invalid_grant", "invalid_client")
-    if grant == JWT_BEARER and hostile:
+    if grant == JWT_BEARER and hostile and "\x00" not in hostile:  # a NUL in any field: invalid_request first
         assert answer.json()["error"] == "invalid_grant"
     async with res.services.store.read() as conn:
         written = (await conn.execute(sa.select(sa.func.count()).select_from(t.access_tokens))).scalar_one()

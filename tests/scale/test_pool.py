@@ -15,7 +15,7 @@ import structlog
 from bergfried import services as services_module
 from bergfried.store.engine import create_engine
 from bergfried.store.tx import Store
-from tests.conftest import Database, make_settings
+from tests.conftest import Database, make_settings, terminate_backend
 
 
 @pytest.mark.timeout(60)
@@ -23,7 +23,7 @@ async def test_the_key_cache_reloads_inside_a_transaction_without_a_second_conne
         database: Database, tmp_path: Path) -> None:
     from bergfried.store.migrate import migrate
 
-    engine = create_engine(database.url, schema=database.schema, pool_size=1)  # two connections at most
+    engine = create_engine(database.url, schema=database.schema, pool_size=2)  # two connections at most
     try:
         await migrate(engine)
         services = services_module.build(make_settings(tmp_path), engine=engine)
@@ -60,3 +60,35 @@ async def test_a_second_connection_inside_a_write_transaction_is_logged(store: S
             await conn.execute(sa.text("SELECT 1"))
     nested = [entry for entry in logged if entry["event"] == "nested_connection"]
     assert [entry["kind"] for entry in nested] == ["read"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.rule("issue 10 §3: no ping round trips on a busy pool; a connection idle for long is pinged first")
+async def test_an_idle_connection_is_pinged_and_a_busy_one_is_not(database: Database,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    if database.kind != "postgresql":
+        pytest.skip("SQLite opens its file; there is no server connection to lose")
+    from bergfried.errors import StoreUnavailable
+    from bergfried.store import engine as engine_module
+
+    engine = create_engine(database.url, schema=database.schema, pool_size=1)
+    store = Store(engine)
+    try:
+        async def backend_pid() -> int:
+            async with store.read() as conn:
+                return int((await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one())
+
+        # Busy: the connection was used a moment ago, so it is handed out unpinged. Its server
+        # process is gone, so the read fails as "unavailable" (503), and the pool starts afresh.
+        await terminate_backend(database.url, await backend_pid())
+        with pytest.raises(StoreUnavailable):
+            await backend_pid()
+        first = await backend_pid()
+
+        # Idle: past the threshold the checkout pings, finds the connection dead and replaces it,
+        # so the request never sees the lost connection.
+        await terminate_backend(database.url, first)
+        monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert await backend_pid() != first
+    finally:
+        await engine.dispose()

@@ -15,8 +15,9 @@ the standard ones (spec/actions.md §1, §2.2, §3.5).
 - A v1 action that throws, runs out of time or memory fails the request (`ActionFailed`, which
   the endpoints answer as `server_error`) unless it is allowed to fail: then the token is issued
   without anything that action did.
-- Hot path: one indexed query tells the v1 actions of the trigger and whether a v2 execution
-  exists; when neither, nothing else happens.
+- Hot path: whether the trigger has v1 actions in the user's organization or a v2 execution
+  comes with the subject (claims/subject.py, no query of its own); when neither, nothing else
+  happens.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from bergfried.store.tx import Tx
 log = logs.get(__name__)
 
 RESERVED_PREFIX = "urn:zitadel:iam"
-FUNCTIONS = {domain.PRE_USERINFO.id: "preuserinfo", domain.PRE_ACCESS_TOKEN.id: "preaccesstoken"}
+FUNCTIONS = domain.COMPLEMENT_FUNCTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +98,14 @@ async def complement(services: Services, conn: AsyncConnection, trigger: domain.
                      claims: dict[str, Any]) -> Outcome:
     """`claims` as the assembler made them, with the actions' custom claims added."""
     org_id = ctx.subject.user.org_id
-    flags = (await conn.execute(sa.select(
-        sa.exists().where(t.executions.c.condition == f"function/{FUNCTIONS[trigger.id]}"),
-        _has_actions(org_id, trigger.id)))).one()
-    has_v2, has_v1 = bool(flags[0]), bool(flags[1])
+    subject = ctx.subject
+    if subject.actions_v1 is not None and subject.actions_v2 is not None:  # loaded with the subject
+        has_v1, has_v2 = trigger.id in subject.actions_v1, trigger.id in subject.actions_v2
+    else:
+        flags = (await conn.execute(sa.select(
+            sa.exists().where(t.executions.c.condition == f"function/{FUNCTIONS[trigger.id]}"),
+            _has_actions(org_id, trigger.id)))).one()
+        has_v2, has_v1 = bool(flags[0]), bool(flags[1])
     if not has_v1 and not has_v2:
         return Outcome(claims)
     actions = await active_for(conn, org_id, domain.COMPLEMENT_TOKEN.id, trigger.id) if has_v1 else []

@@ -1,20 +1,40 @@
-"""The subject of a token as the claims see it: the user, its organization and its metadata,
-loaded with a bounded number of indexed queries."""
+"""The subject of a token as the claims see it: the user, its organization, its metadata, its
+grants and whether its organization's actions or the instance's executions run for it.
+
+One indexed statement loads all of it (issue 10: at most two queries on a hot path, the token's
+row being the other). The user row is found by its primary key and joined to its organization;
+metadata and grants come back as JSON aggregates of their indexed rows (`user_metadata`'s
+primary key, `user_grants`' `(user_id, …)` index); the action flags are EXISTS probes of primary
+keys; and the client's settings, when a client id is given, are a LEFT JOIN on the applications'
+unique client id. A user with 50 metadata entries still costs one row to read.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.claims.inputs import ClientSettings, RoleGrant
+from bergfried.domain import actions as actions_domain
+from bergfried.domain.apps import TokenType
+from bergfried.domain.grants import UserGrantState
 from bergfried.domain.ids import OrgId
 from bergfried.domain.orgs import Org, OrgState
 from bergfried.domain.users import User, UserState, preferred_login_name
-from bergfried.store import metadata as metadata_store
+from bergfried.store import fast
 from bergfried.store import tables as t
 from bergfried.store import users as user_store
+from bergfried.store.tokens import AccessTokenRecord, Grant
+
+_TRIGGERS = (actions_domain.PRE_USERINFO.id, actions_domain.PRE_ACCESS_TOKEN.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,29 +44,201 @@ class Subject:
     preferred_username: str
     metadata: dict[str, bytes]
     updated_at: datetime
+    # Every active grant of the user (any project), loaded with it; None when not loaded.
+    grants: tuple[RoleGrant, ...] | None = None
+    # The complement-token triggers with v1 actions in the user's organization, and those whose
+    # function has a v2 execution; None when not loaded (actions/complement.py asks then).
+    actions_v1: frozenset[str] | None = None
+    actions_v2: frozenset[str] | None = None
 
     @property
     def active(self) -> bool:
         return self.user.state == UserState.ACTIVE
 
 
-async def load(conn: AsyncConnection, user_id: str, *, must_be_domain: bool,
-               with_metadata: bool = True) -> Subject | None:
-    """Two indexed queries on the hot paths (userinfo, introspection, token): the user joined to
-    its organization, then the metadata."""
-    o = t.orgs
-    row = (await conn.execute(
-        sa.select(t.users, o.c.name.label("org_name"), o.c.state.label("org_state"),
-                  o.c.primary_domain.label("org_primary_domain"))
-        .join(o, o.c.id == t.users.c.org_id)
-        .where(t.users.c.id == user_id, t.users.c.state != UserState.DELETED)
-    )).first()
-    if row is None:
+def _json(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, bytes | str):
+        loaded = json.loads(value)
+        return loaded if isinstance(loaded, list) else []
+    return list(value)
+
+
+def _metadata_column(dialect: str) -> Any:
+    m = t.user_metadata.alias("subject_metadata")
+    if dialect == "postgresql":  # bytea as base64 (encode() wraps lines; b64decode skips the breaks)
+        agg = sa.func.json_agg(sa.func.json_build_array(m.c.key, sa.func.encode(m.c.value, "base64")))
+    else:
+        agg = sa.func.json_group_array(sa.func.json_array(m.c.key, sa.func.hex(m.c.value)))
+    return sa.select(agg).where(m.c.user_id == t.users.c.id).scalar_subquery().label("metadata_json")
+
+
+def _grants_column(dialect: str) -> Any:
+    g, o = t.user_grants.alias("subject_grant"), t.orgs.alias("subject_grant_org")
+    if dialect == "postgresql":
+        agg = sa.func.json_agg(aggregate_order_by(
+            sa.func.json_build_array(g.c.project_id, g.c.org_id, g.c.role_keys, o.c.primary_domain), g.c.id))
+    else:  # rows come in the order of the (user_id, …) index scan; sorted below by the grant's id
+        agg = sa.func.json_group_array(sa.func.json_array(g.c.project_id, g.c.org_id, sa.func.json(g.c.role_keys),
+                                                          o.c.primary_domain, g.c.id))
+    return (sa.select(agg).select_from(g.join(o, o.c.id == g.c.org_id))
+            .where(g.c.user_id == t.users.c.id, g.c.state == UserGrantState.ACTIVE)
+            .scalar_subquery().label("grants_json"))
+
+
+def _action_columns() -> list[Any]:
+    ft = t.flow_triggers.alias("subject_flow_trigger")
+    ex = t.executions.alias("subject_execution")
+    columns = []
+    for trigger in _TRIGGERS:
+        columns.append(sa.exists().where(
+            ft.c.org_id == t.users.c.org_id, ft.c.flow_type == actions_domain.COMPLEMENT_TOKEN.id,
+            ft.c.trigger_type == trigger).label(f"v1_{trigger}"))
+        function = actions_domain.COMPLEMENT_FUNCTIONS[trigger]
+        columns.append(sa.exists().where(ex.c.condition == f"function/{function}").label(f"v2_{trigger}"))
+    return columns
+
+
+_AT = t.access_tokens
+# The access token's columns beside the user's, renamed where the names meet (`id`, `created_at`).
+_TOKEN_COLUMNS = [_AT.c.id.label("token_id"), _AT.c.format.label("token_format"),
+                  _AT.c.client_id.label("token_client_id"), _AT.c.user_id.label("token_user_id"),
+                  _AT.c.scopes.label("token_scopes"), _AT.c.audience.label("token_audience"),
+                  _AT.c.session_id.label("token_session_id"), _AT.c.auth_time.label("token_auth_time"),
+                  _AT.c.amr.label("token_amr"), _AT.c.actor.label("token_actor"),
+                  _AT.c.created_at.label("token_created_at"), _AT.c.expires_at.label("token_expires_at"),
+                  _AT.c.family_id.label("token_family_id")]
+
+
+@cache
+def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: str | None = None,
+               token_client: bool = False) -> sa.Select[Any]:
+    """Built once per shape: SQLAlchemy then finds the compiled form by the same object.
+
+    `by_token` ("hash" or "id"): start from a live access token (tokens/lookup.py's rules: not
+    revoked, not expired, its session not ended) and load its user, in the same statement.
+    `token_client`: the client whose settings come along is the token's own."""
+    u, o, a, p = t.users, t.orgs, t.applications, t.projects
+    columns: list[Any] = [u, o.c.name.label("org_name"), o.c.state.label("org_state"),
+                          o.c.primary_domain.label("org_primary_domain"), _grants_column(dialect), *_action_columns()]
+    if with_metadata:
+        columns.append(_metadata_column(dialect))
+    conditions: list[Any] = [u.c.state != UserState.DELETED]
+    if by_token is None:
+        joined = u.join(o, o.c.id == u.c.org_id)
+        conditions.append(u.c.id == sa.bindparam("user_id"))
+    else:
+        columns += _TOKEN_COLUMNS
+        joined = (_AT.outerjoin(t.sessions, t.sessions.c.id == _AT.c.session_id)
+                  .join(u, u.c.id == _AT.c.user_id).join(o, o.c.id == u.c.org_id))
+        key = _AT.c.token_hash if by_token == "hash" else _AT.c.id
+        conditions += [key == sa.bindparam("key"), _AT.c.revoked_at.is_(None), _AT.c.expires_at > sa.bindparam("now"),
+                       t.sessions.c.terminated_at.is_(None)]
+    if with_client:
+        columns += [a.c.client_id.label("app_client_id"), a.c.project_id.label("app_project_id"),
+                    a.c.access_token_type.label("app_access_token_type"), a.c.id_token_userinfo_assertion,
+                    a.c.id_token_role_assertion, a.c.access_token_role_assertion, p.c.project_role_assertion]
+        client_id = _AT.c.client_id if token_client else sa.bindparam("client_id")
+        joined = joined.outerjoin(a, a.c.client_id == client_id).outerjoin(p, p.c.id == a.c.project_id)
+    return sa.select(*columns).select_from(joined).where(*conditions)
+
+
+def _metadata(value: Any, dialect: str) -> dict[str, bytes]:
+    pairs = _json(value)
+    decode = base64.b64decode if dialect == "postgresql" else bytes.fromhex
+    return {key: decode(encoded) for key, encoded in sorted(pairs, key=lambda pair: pair[0])}
+
+
+def _grants(value: Any, dialect: str) -> tuple[RoleGrant, ...]:
+    entries = _json(value)
+    if dialect != "postgresql":
+        entries = sorted(entries, key=lambda entry: entry[4])
+    return tuple(RoleGrant(project_id=entry[0], org_id=entry[1], role_keys=tuple(entry[2] or ()),
+                           org_primary_domain=entry[3]) for entry in entries)
+
+
+def _client(row: Any) -> ClientSettings | None:
+    if row.app_client_id is None:
         return None
+    return ClientSettings(
+        client_id=row.app_client_id, project_id=row.app_project_id,
+        jwt_access_token=row.app_access_token_type == TokenType.JWT,
+        id_token_userinfo_assertion=bool(row.id_token_userinfo_assertion),
+        id_token_role_assertion=bool(row.id_token_role_assertion),
+        access_token_role_assertion=bool(row.access_token_role_assertion),
+        project_role_assertion=bool(row.project_role_assertion),
+    )
+
+
+def _subject(row: Any, dialect: str, *, with_metadata: bool, must_be_domain: bool) -> Subject:
     user = user_store.from_row(row)
     org = Org(id=OrgId(row.org_id), name=row.org_name, state=OrgState(row.org_state),
               primary_domain=row.org_primary_domain)
-    metadata = await metadata_store.get_all(conn, user_id) if with_metadata else {}
-    return Subject(user=user, org=org, metadata=metadata, updated_at=row.changed_at,
-                   preferred_username=preferred_login_name(user.username, org.primary_domain,
-                                                           must_be_domain=must_be_domain))
+    mapping = row._mapping
+    return Subject(
+        user=user, org=org, updated_at=row.changed_at,
+        metadata=_metadata(row.metadata_json, dialect) if with_metadata else {},
+        preferred_username=preferred_login_name(user.username, org.primary_domain, must_be_domain=must_be_domain),
+        grants=_grants(row.grants_json, dialect),
+        actions_v1=frozenset(trigger for trigger in _TRIGGERS if mapping[f"v1_{trigger}"]),
+        actions_v2=frozenset(trigger for trigger in _TRIGGERS if mapping[f"v2_{trigger}"]),
+    )
+
+
+async def load_for_client(conn: AsyncConnection, user_id: str, client_id: str | None, *, must_be_domain: bool,
+                          with_metadata: bool = True) -> tuple[Subject | None, ClientSettings | None]:
+    """The subject and, when `client_id` names an application, its settings: one statement."""
+    dialect = conn.dialect.name
+    params: dict[str, Any] = {"user_id": user_id}
+    if client_id is not None:
+        params["client_id"] = client_id
+    row = await fast.first(conn, _statement(dialect, with_metadata, client_id is not None), params)
+    if row is None:
+        return None, None
+    subject = _subject(row, dialect, with_metadata=with_metadata, must_be_domain=must_be_domain)
+    return subject, _client(row) if client_id is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSubject:
+    """A live access token with its subject and a client's settings, from one statement."""
+
+    record: AccessTokenRecord
+    subject: Subject
+    client: ClientSettings | None
+
+
+async def load_by_access_token(conn: AsyncConnection, now: datetime, *, must_be_domain: bool,
+                               token_hash: str | None = None, token_id: str | None = None,
+                               client_id: str | None = None) -> TokenSubject | None:
+    """The live access token found by its hash (opaque) or its id (a JWT's `jti`), with its
+    user (not removed) and the settings of `client_id`, or of the token's own client when None:
+    the userinfo and introspection endpoints' one read after the caller (issue 10 §3)."""
+    dialect = conn.dialect.name
+    by, key = ("hash", token_hash) if token_hash is not None else ("id", token_id)
+    if key is None:
+        return None
+    params: dict[str, Any] = {"key": key, "now": now}
+    if client_id is not None:
+        params["client_id"] = client_id
+    statement = _statement(dialect, True, True, by, token_client=client_id is None)
+    row = await fast.first(conn, statement, params)
+    if row is None:
+        return None
+    grant = Grant(client_id=row.token_client_id, user_id=row.token_user_id, scopes=tuple(row.token_scopes),
+                  audience=tuple(row.token_audience), session_id=row.token_session_id,
+                  auth_time=row.token_auth_time, amr=tuple(row.token_amr or ()), actor=row.token_actor)
+    record = AccessTokenRecord(id=row.token_id, format=row.token_format, grant=grant,
+                               created_at=row.token_created_at, expires_at=row.token_expires_at,
+                               family_id=row.token_family_id)
+    return TokenSubject(record=record, client=_client(row),
+                        subject=_subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain))
+
+
+async def load(conn: AsyncConnection, user_id: str, *, must_be_domain: bool,
+               with_metadata: bool = True) -> Subject | None:
+    """The subject alone (one statement, as `load_for_client`)."""
+    subject, _ = await load_for_client(conn, user_id, None, must_be_domain=must_be_domain,
+                                       with_metadata=with_metadata)
+    return subject

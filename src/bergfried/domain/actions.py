@@ -54,6 +54,8 @@ FLOWS: tuple[Flow, ...] = (
     Flow("4", "Action.Flow.Type.CustomizeSAMLResponse", "Complement SAMLResponse", (PRE_SAML_RESPONSE,)),
 )
 COMPLEMENT_TOKEN = FLOWS[1]
+# Actions v2: the function each complement-token trigger runs as (`function/<name>` executions).
+COMPLEMENT_FUNCTIONS = {PRE_USERINFO.id: "preuserinfo", PRE_ACCESS_TOKEN.id: "preaccesstoken"}
 TRIGGERS = {t.id: t for t in (*_AUTHENTICATION, PRE_USERINFO, PRE_ACCESS_TOKEN, PRE_SAML_RESPONSE)}
 
 # The old enum names the API still accepts (`converter.go` FlowTypeToDomain, TriggerTypeToDomain).

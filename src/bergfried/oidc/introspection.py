@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bergfried.actions.complement import complement, save_metadata_apart
 from bergfried.claims import load
 from bergfried.claims import scopes as sc
-from bergfried.claims import subject as subject_loader
 from bergfried.claims.assemble import Destination, assemble
 from bergfried.claims.context import client_settings
 from bergfried.domain.actions import PRE_USERINFO
@@ -40,7 +39,7 @@ from bergfried.oidc.userinfo import token_facts
 from bergfried.services import Services
 from bergfried.store import projects
 from bergfried.store.tokens import AccessTokenRecord
-from bergfried.tokens.lookup import PAT_FORMAT, find_access_token
+from bergfried.tokens.lookup import PAT_FORMAT, find_access_token_with_subject
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -86,19 +85,18 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
     async with services.store.read() as conn:
         if caller is None:
             caller = await _caller(services, credentials, conn)
-        record = await find_access_token(services, conn, token)
-        if record is not None and record.format == PAT_FORMAT:
+        # The roles are the introspecting API's project's (ZITADEL's currentProjectOnly): the
+        # settings loaded with the token and its subject are the caller's.
+        found = await find_access_token_with_subject(services, conn, token, client_id=caller.client_id)
+        if found is None:
+            return INACTIVE
+        record, subject = found.record, found.subject
+        if record.format == PAT_FORMAT:
             record = await _for_caller(conn, record, caller)
-        if record is None or not ({caller.client_id, caller.project_id} & set(record.grant.audience)):
+        if not ({caller.client_id, caller.project_id} & set(record.grant.audience)) or not subject.active:
             return INACTIVE
         grant = record.grant
-        subject = await subject_loader.load(conn, grant.user_id,
-                                            must_be_domain=services.policies.domain.user_login_must_be_domain,
-                                            with_metadata=sc.METADATA in grant.scopes)
-        if subject is None or not subject.active:
-            return INACTIVE
-        # The roles are the introspecting API's project's (ZITADEL's currentProjectOnly).
-        client = dataclasses.replace(await client_settings(conn, caller), client_id=grant.client_id)
+        client = dataclasses.replace(found.client or await client_settings(conn, caller), client_id=grant.client_id)
         ctx = await load.context(conn, subject, grant.scopes, client, token_facts(services, record),
                                  Destination.INTROSPECTION)
         outcome = await complement(services, conn, PRE_USERINFO, ctx, assemble(ctx, Destination.INTROSPECTION))

@@ -25,16 +25,14 @@ from typing import Any
 
 from bergfried.actions.complement import complement, save_metadata_apart
 from bergfried.claims import load
-from bergfried.claims import scopes as sc
-from bergfried.claims import subject as subject_loader
 from bergfried.claims.assemble import Destination, assemble
-from bergfried.claims.context import ClientSettings, TokenFacts, client_settings_by_id
+from bergfried.claims.context import ClientSettings, TokenFacts
 from bergfried.domain.actions import PRE_USERINFO
 from bergfried.domain.users import MachineUser
 from bergfried.errors import InvalidRequest, InvalidToken
 from bergfried.services import Services
 from bergfried.store.tokens import AccessTokenRecord
-from bergfried.tokens.lookup import find_access_token
+from bergfried.tokens.lookup import find_access_token_with_subject
 
 REALM = "bergfried"
 
@@ -77,14 +75,11 @@ def bearer_token(authorization: str | None, form: Mapping[str, str] | None) -> s
 async def userinfo(services: Services, authorization: str | None, form: Mapping[str, str] | None) -> dict[str, Any]:
     token = bearer_token(authorization, form)
     async with services.store.read() as conn:
-        record = await find_access_token(services, conn, token)
-        if record is None:
+        found = await find_access_token_with_subject(services, conn, token)
+        if found is None:
             raise _invalid("unknown, expired or revoked access token")
+        record, subject, client = found.record, found.subject, found.client
         grant = record.grant
-        subject = await subject_loader.load(conn, grant.user_id,
-                                            must_be_domain=services.policies.domain.user_login_must_be_domain,
-                                            with_metadata=sc.METADATA in grant.scopes)
-        client = await client_settings_by_id(conn, grant.client_id)
         if client is None and subject is not None and isinstance(subject.user, MachineUser):
             client = machine_client(subject.user, grant.client_id)
         if subject is None or not subject.active or client is None:

@@ -29,6 +29,7 @@ from bergfried.domain.common import ObjectDetails
 from bergfried.domain.ids import AppId, OrgId, ProjectId
 from bergfried.domain.projects import Project, ProjectState
 from bergfried.errors import NotFound
+from bergfried.store import fast
 from bergfried.store import tables as t
 from bergfried.store._common import added, changed, touch
 from bergfried.store.tx import Tx
@@ -145,13 +146,15 @@ async def find(conn: AsyncConnection, app_id: str) -> Application | None:
     return _app(row) if row else None
 
 
+_BY_CLIENT_ID = (sa.select(A, t.projects.c.state.label("project_state"))
+                 .join(t.projects, t.projects.c.id == A.c.project_id).where(A.c.client_id == sa.bindparam("client_id")))
+
+
 async def find_by_client_id(conn: AsyncConnection, client_id: str) -> tuple[Application, str | None] | None:
     """The app and its secret hash by client id: one query on a unique index (the token
     endpoint's client authentication). An app of a project that is not active counts as inactive
     (ZITADEL's OIDC client query asks for an active app of an active project)."""
-    query = (sa.select(A, t.projects.c.state.label("project_state"))
-             .join(t.projects, t.projects.c.id == A.c.project_id).where(A.c.client_id == client_id))
-    row = (await conn.execute(query)).first()
+    row = await fast.first(conn, _BY_CLIENT_ID, {"client_id": client_id})
     if row is None:
         return None
     app = _app(row)

@@ -13,9 +13,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 WRITE_OPTION = "bergfried_write"
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "bergfried_idle_since"
 _WAL_ATTEMPTS = 100  # about 5 s in all
 
 
@@ -34,14 +38,46 @@ def create_engine(url: str, *, pool_size: int = 10, schema: str | None = None, e
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
+        # check_same_thread: store/fast.py reads on the event loop's thread, on a connection the
+        # reading task holds (aiosqlite's own thread is idle meanwhile; SQLite is serialized).
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        if path is not None:  # a file: a fixed pool too (each aiosqlite connection is a thread)
+            kwargs.update(pool_size=pool_size, max_overflow=0)
         engine = create_async_engine(url, **kwargs)
         _setup_sqlite(engine)
         return engine
-    kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No overflow: a connection past the pool would be closed on its return as soon as `pool_size`
+    # sit idle, and under load that meant a new connection (TLS attempt, backend fork, statements
+    # prepared again) every few requests. The same 20 connections as 10 + 10 overflow before.
+    kwargs.update(pool_size=pool_size, max_overflow=0)
     if schema:
         kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling, but only for connections that sat idle: SQLAlchemy's
+    `pool_pre_ping` pings on every checkout, and on asyncpg a ping is three round trips (`BEGIN`,
+    `;`, `ROLLBACK`), as many as the request's own reads. A connection used within the last few
+    seconds is handed out as it is; if the server went away meanwhile, the first statement fails
+    as a disconnect, SQLAlchemy invalidates the whole pool, that request answers 503
+    (store/tx.py) and the next one connects afresh (tests/faults/test_postgres_down.py)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # any failure: the pool drops this connection and takes another
+            raise DisconnectionError("the pooled connection did not answer a ping") from exc
 
 
 def _setup_sqlite(engine: AsyncEngine) -> None:

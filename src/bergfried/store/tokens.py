@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.store import fast
 from bergfried.store import tables as t
 from bergfried.store.tx import Tx
 
@@ -107,27 +108,36 @@ def _code(row: Any) -> CodeRecord:
     )
 
 
+_CODE_BY_HASH = sa.select(C).where(C.c.code_hash == sa.bindparam("code_hash"))
+
+
 async def get_code(conn: AsyncConnection, code_hash: str) -> CodeRecord | None:
-    row = (await conn.execute(sa.select(C).where(C.c.code_hash == code_hash))).first()
+    row = await fast.first(conn, _CODE_BY_HASH, {"code_hash": code_hash})
     return _code(row) if row else None
+
+
+_REDEEM_CODE = C.update().where(
+    C.c.code_hash == sa.bindparam("key_hash"), C.c.consumed_at.is_(None), C.c.expires_at > sa.bindparam("now"),
+).values(consumed_at=sa.bindparam("now"), family_id=sa.bindparam("new_family_id"))
 
 
 async def redeem_code(tx: Tx, code_hash: str, family_id: str) -> bool:
     """Consume the code once: the conditional UPDATE's row count decides the one winner."""
-    result = await tx.conn.execute(C.update().where(
-        C.c.code_hash == code_hash, C.c.consumed_at.is_(None), C.c.expires_at > tx.now,
-    ).values(consumed_at=tx.now, family_id=family_id))
+    result = await tx.conn.execute(_REDEEM_CODE, {"key_hash": code_hash, "now": tx.now, "new_family_id": family_id})
     return bool(result.rowcount)
 
 
 # --- access tokens ----------------------------------------------------------------------------
 
+_INSERT_ACCESS_TOKEN, _INSERT_REFRESH_TOKEN = AT.insert(), RT.insert()
+
+
 async def add_access_token(tx: Tx, record: AccessTokenRecord, token_hash: str | None) -> None:
-    await tx.conn.execute(AT.insert().values(
-        id=record.id, token_hash=token_hash, format=record.format, created_at=record.created_at,
-        expires_at=record.expires_at, family_id=record.family_id, actor=record.grant.actor,
+    await tx.conn.execute(_INSERT_ACCESS_TOKEN, {
+        "id": record.id, "token_hash": token_hash, "format": record.format, "created_at": record.created_at,
+        "expires_at": record.expires_at, "family_id": record.family_id, "actor": record.grant.actor,
         **_grant_values(record.grant),
-    ))
+    })
 
 
 def _access(row: Any) -> AccessTokenRecord:
@@ -135,19 +145,28 @@ def _access(row: Any) -> AccessTokenRecord:
                              expires_at=row.expires_at, family_id=row.family_id, revoked_at=row.revoked_at)
 
 
+def _active_access_token_statement(by: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    return sa.select(AT).outerjoin(t.sessions, t.sessions.c.id == AT.c.session_id).where(
+        by, AT.c.revoked_at.is_(None), AT.c.expires_at > sa.bindparam("now"), t.sessions.c.terminated_at.is_(None))
+
+
+# Built once: building a statement costs more CPU than PostgreSQL spends answering it, and
+# SQLAlchemy finds the compiled form of the same object at once (issue 10 §3).
+_ACTIVE_BY_HASH = _active_access_token_statement(AT.c.token_hash == sa.bindparam("key"))
+_ACTIVE_BY_ID = _active_access_token_statement(AT.c.id == sa.bindparam("key"))
+
+
 async def active_access_token(conn: AsyncConnection, now: datetime, *, token_hash: str | None = None,
                               token_id: str | None = None) -> AccessTokenRecord | None:
     """An unexpired, unrevoked access token by the hash of an opaque token or a JWT's `jti`,
     whose session (if any) has not ended: one indexed query."""
-    query = sa.select(AT).outerjoin(t.sessions, t.sessions.c.id == AT.c.session_id).where(
-        AT.c.revoked_at.is_(None), AT.c.expires_at > now, t.sessions.c.terminated_at.is_(None))
     if token_hash is not None:
-        query = query.where(AT.c.token_hash == token_hash)
+        statement, key = _ACTIVE_BY_HASH, token_hash
     elif token_id is not None:
-        query = query.where(AT.c.id == token_id)
+        statement, key = _ACTIVE_BY_ID, token_id
     else:
         return None
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(statement, {"key": key, "now": now})).first()
     return _access(row) if row else None
 
 
@@ -178,11 +197,11 @@ async def revoke_session(tx: Tx, session_id: str) -> int:
 # --- refresh tokens ---------------------------------------------------------------------------
 
 async def add_refresh_token(tx: Tx, record: RefreshTokenRecord, token_hash: str) -> None:
-    await tx.conn.execute(RT.insert().values(
-        id=record.id, token_hash=token_hash, family_id=record.family_id, created_at=record.created_at,
-        idle_expires_at=record.idle_expires_at, family_expires_at=record.family_expires_at,
-        actor=record.grant.actor, **_grant_values(record.grant),
-    ))
+    await tx.conn.execute(_INSERT_REFRESH_TOKEN, {
+        "id": record.id, "token_hash": token_hash, "family_id": record.family_id, "created_at": record.created_at,
+        "idle_expires_at": record.idle_expires_at, "family_expires_at": record.family_expires_at,
+        "actor": record.grant.actor, **_grant_values(record.grant),
+    })
 
 
 def _refresh(row: Any) -> RefreshTokenRecord:
@@ -191,17 +210,23 @@ def _refresh(row: Any) -> RefreshTokenRecord:
                               consumed_at=row.consumed_at, revoked_at=row.revoked_at)
 
 
+_REFRESH_BY_HASH = sa.select(RT).where(RT.c.token_hash == sa.bindparam("token_hash"))
+
+
 async def get_refresh_token(conn: AsyncConnection, token_hash: str) -> RefreshTokenRecord | None:
-    row = (await conn.execute(sa.select(RT).where(RT.c.token_hash == token_hash))).first()
+    row = await fast.first(conn, _REFRESH_BY_HASH, {"token_hash": token_hash})
     return _refresh(row) if row else None
+
+
+_CONSUME_REFRESH_TOKEN = RT.update().where(
+    RT.c.id == sa.bindparam("token_id"), RT.c.consumed_at.is_(None), RT.c.revoked_at.is_(None),
+    RT.c.idle_expires_at > sa.bindparam("now"), RT.c.family_expires_at > sa.bindparam("now"),
+).values(consumed_at=sa.bindparam("now"))
 
 
 async def consume_refresh_token(tx: Tx, token_id: str) -> bool:
     """Rotate: the presented refresh token is used up by the first of any racing requests."""
-    result = await tx.conn.execute(RT.update().where(
-        RT.c.id == token_id, RT.c.consumed_at.is_(None), RT.c.revoked_at.is_(None),
-        RT.c.idle_expires_at > tx.now, RT.c.family_expires_at > tx.now,
-    ).values(consumed_at=tx.now))
+    result = await tx.conn.execute(_CONSUME_REFRESH_TOKEN, {"token_id": token_id, "now": tx.now})
     return bool(result.rowcount)
 
 

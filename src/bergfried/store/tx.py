@@ -36,6 +36,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Built once: every write appends an event, and building the statement cost more than sending it.
+_INSERT_EVENT = t.events.insert().returning(t.events.c.sequence)
+
+
 @dataclass(slots=True)
 class Tx:
     conn: AsyncConnection
@@ -56,17 +60,11 @@ class Tx:
         resource_owner: str | None,
     ) -> int:
         """Append one event and return its sequence (ZITADEL's `details.sequence`)."""
-        result = await self.conn.execute(
-            t.events.insert().values(
-                aggregate_type=aggregate_type,
-                aggregate_id=aggregate_id,
-                event_type=event_type,
-                payload=payload or {},
-                editor_user_id=self.editor,
-                resource_owner=resource_owner,
-                created_at=self.now,
-            ).returning(t.events.c.sequence)
-        )
+        result = await self.conn.execute(_INSERT_EVENT, {
+            "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "event_type": event_type,
+            "payload": payload or {}, "editor_user_id": self.editor, "resource_owner": resource_owner,
+            "created_at": self.now,
+        })
         return int(result.scalar_one())
 
 

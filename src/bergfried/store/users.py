@@ -30,6 +30,7 @@ from bergfried.domain.users import (
     validate_username,
 )
 from bergfried.errors import PreconditionFailed
+from bergfried.store import fast
 from bergfried.store import tables as t
 from bergfried.store._common import added, changed, touch, unique
 from bergfried.store.tx import Tx
@@ -160,25 +161,44 @@ async def find_by_login_name(conn: AsyncConnection, login_name: str, *, must_be_
     """Resolve a typed login name: `username@verified-org-domain` (or the bare user name when the
     domain policy allows it), then a unique e-mail address (spec/login.md §3). One indexed query
     per attempt. Users of a removed organization are gone with it (ZITADEL removes them too)."""
+    row = await _row_by_login_name(conn, login_name, must_be_domain=must_be_domain)
+    return _user(row) if row is not None else None
+
+
+async def find_machine_with_secret(conn: AsyncConnection, login_name: str, *,
+                                   must_be_domain: bool) -> tuple[MachineUser, str | None] | None:
+    """The machine user a login name names, with its secret's hash, from the same row (the
+    client_credentials grant's one read)."""
+    row = await _row_by_login_name(conn, login_name, must_be_domain=must_be_domain)
+    if row is None:
+        return None
+    user = _user(row)
+    return (user, row.secret_hash) if isinstance(user, MachineUser) else None
+
+
+_LIVE = sa.select(t.users).join(t.orgs, t.orgs.c.id == t.users.c.org_id).where(
+    t.orgs.c.state != OrgState.REMOVED, t.users.c.state != UserState.DELETED)
+# Built once (issue 10 §3): the three ways a login name can name a user.
+_BY_DOMAIN_LOGIN_NAME = _LIVE.join(t.org_domains, t.org_domains.c.org_id == t.users.c.org_id).where(
+    t.users.c.username_lower == sa.bindparam("username"), t.org_domains.c.domain == sa.bindparam("domain"),
+    t.org_domains.c.is_verified.is_(True))
+_BY_USERNAME = _LIVE.where(t.users.c.username_lower == sa.bindparam("username"))
+_BY_EMAIL = _LIVE.where(t.users.c.email_lower == sa.bindparam("email"), t.users.c.type == UserType.HUMAN).limit(2)
+
+
+async def _row_by_login_name(conn: AsyncConnection, login_name: str, *, must_be_domain: bool) -> Any | None:
     text = login_name.strip().lower()
-    live = sa.select(t.users).join(t.orgs, t.orgs.c.id == t.users.c.org_id).where(
-        t.orgs.c.state != OrgState.REMOVED, t.users.c.state != UserState.DELETED)
     if must_be_domain and "@" in text:
         username, _, domain = text.rpartition("@")
-        query = live.join(t.org_domains, t.org_domains.c.org_id == t.users.c.org_id).where(
-            t.users.c.username_lower == username, t.org_domains.c.domain == domain,
-            t.org_domains.c.is_verified.is_(True),
-        )
-        row = (await conn.execute(query)).first()
+        row = await fast.first(conn, _BY_DOMAIN_LOGIN_NAME, {"username": username, "domain": domain})
         if row is not None:
-            return _user(row)
+            return row
     if not must_be_domain:
-        row = (await conn.execute(live.where(t.users.c.username_lower == text))).first()
+        row = await fast.first(conn, _BY_USERNAME, {"username": text})
         if row is not None:
-            return _user(row)
-    rows = (await conn.execute(live.where(
-        t.users.c.email_lower == text, t.users.c.type == UserType.HUMAN).limit(2))).all()
-    return _user(rows[0]) if len(rows) == 1 else None
+            return row
+    rows = (await conn.execute(_BY_EMAIL, {"email": text})).all()
+    return rows[0] if len(rows) == 1 else None
 
 
 async def change_state(tx: Tx, user: User, change: str) -> ObjectDetails:

@@ -119,7 +119,7 @@ class TokenRequest:
     code: str | None = None  # for c_hash when a code is returned beside an ID token
     with_access_token: bool = True
     refresh_family_expires_at: datetime | None = None  # keeps the absolute limit across rotations
-    client: ClientSettings | None = None  # machine users' grants: settings not read from an application
+    client: ClientSettings | None = None  # loaded with the subject, or a machine user's; else read from the app
     with_id_token: bool = True
 
 

@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bergfried.claims import subject as subject_loader
+from bergfried.claims.subject import TokenSubject
 from bergfried.errors import InvalidToken
 from bergfried.services import Services
 from bergfried.store.credentials import find_pat
@@ -74,6 +76,16 @@ async def find_access_token(services: Services, conn: AsyncConnection, token: st
 
 
 async def _jwt(services: Services, conn: AsyncConnection, token: str, now: datetime) -> AccessTokenRecord | None:
+    verified = await _verified_jwt(services, token, now)
+    if verified is None:
+        return None
+    token_id, subject = verified
+    record = await active_access_token(conn, now, token_id=token_id)
+    return record if _is_jwt_of(record, subject) else None
+
+
+async def _verified_jwt(services: Services, token: str, now: datetime) -> tuple[str, object] | None:
+    """A JWT of ours, signed by a published key, unexpired: its `jti` and `sub`."""
     try:
         claims = await services.keyring.verify(token)
     except InvalidToken:
@@ -83,10 +95,39 @@ async def _jwt(services: Services, conn: AsyncConnection, token: str, now: datet
         return None
     if not isinstance(expires, int) or isinstance(expires, bool) or not _after(expires, now):
         return None
-    record = await active_access_token(conn, now, token_id=token_id)
-    if record is None or record.format != "jwt" or record.grant.user_id != subject:
+    return token_id, subject
+
+
+def _is_jwt_of(record: AccessTokenRecord | None, subject: object) -> bool:
+    return record is not None and record.format == "jwt" and record.grant.user_id == subject
+
+
+async def find_access_token_with_subject(services: Services, conn: AsyncConnection, token: str, *,
+                                         client_id: str | None = None) -> TokenSubject | None:
+    """`find_access_token`, with the token's subject and the settings of `client_id` (None: the
+    token's own client) loaded in the same statement (claims/subject.py). A personal access
+    token, which has a table of its own, costs one more."""
+    if not well_formed(token):
         return None
-    return record
+    now = services.store.clock()
+    must_be_domain = services.policies.domain.user_login_must_be_domain
+    if token.count(".") == 2:
+        verified = await _verified_jwt(services, token, now)
+        if verified is None:
+            return None
+        found = await subject_loader.load_by_access_token(conn, now, token_id=verified[0], client_id=client_id,
+                                                          must_be_domain=must_be_domain)
+        return found if found is not None and _is_jwt_of(found.record, verified[1]) else None
+    found = await subject_loader.load_by_access_token(conn, now, token_hash=services.hasher.hash(token),
+                                                      client_id=client_id, must_be_domain=must_be_domain)
+    if found is not None:
+        return found
+    record = await _personal_access_token(services, conn, token, now)
+    if record is None:
+        return None
+    subject, client = await subject_loader.load_for_client(conn, record.grant.user_id, client_id or "",
+                                                           must_be_domain=must_be_domain)
+    return TokenSubject(record=record, subject=subject, client=client) if subject is not None else None
 
 
 def _after(timestamp: int, now: datetime) -> bool:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from bergfried.domain.apps import Application
 from bergfried.errors import InvalidGrant, InvalidRequest
 from bergfried.oidc import pkce
-from bergfried.oidc.grants._common import active_subject
+from bergfried.oidc.grants._common import active_subject_for
 from bergfried.services import Services
 from bergfried.store import tables as t
 from bergfried.store import tokens as token_store
@@ -46,10 +46,10 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
             if await token_store.redeem_code(tx, code_hash, family_id):
                 if record.grant.session_id and await session_ended(tx, record.grant.session_id):
                     raise InvalidGrant("The login session of this code has ended")
-                subject = await active_subject(services, tx, record.grant.user_id)
+                subject, client = await active_subject_for(services, tx, record.grant.user_id, app)
                 return await issue(services, tx, TokenRequest(
                     app=app, subject=subject, grant=record.grant, family_id=family_id, nonce=record.nonce,
-                    response_type=record.response_type,
+                    response_type=record.response_type, client=client,
                 ))
             # Lost the race to a redemption that committed after our read (PostgreSQL): a replay too.
             winner = await token_store.get_code(tx.conn, code_hash)

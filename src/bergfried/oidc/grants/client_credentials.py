@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bergfried.domain.users import MachineUser
 from bergfried.errors import InvalidClient, InvalidRequest
 from bergfried.oidc import client_auth
 from bergfried.oidc.grants import machine
@@ -30,12 +29,12 @@ async def exchange(services: Services, authorization: str | None, form: Mapping[
         raise InvalidRequest("client_credentials takes a client secret; use the jwt-bearer grant with a key")
     assert credentials.client_id is not None
     async with services.store.write() as tx:
-        user = await users.find_by_login_name(
+        found = await users.find_machine_with_secret(
             tx.conn, credentials.client_id, must_be_domain=services.policies.domain.user_login_must_be_domain)
-        if not isinstance(user, MachineUser):
+        if found is None:
             services.hasher.hash(credentials.secret or "")  # the same work whether or not the user exists
             raise InvalidClient("client not found", status=400, detail=f"no machine user {credentials.client_id!r}")
-        secret_hash = await users.machine_secret_hash(tx.conn, user.id)
+        user, secret_hash = found
         if secret_hash is None:
             raise InvalidRequest("Errors.User.Machine.Secret.NotExisting")
         if not credentials.secret or not services.hasher.verify(credentials.secret, secret_hash):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from bergfried.claims import scopes as sc
 from bergfried.domain.apps import Application
 from bergfried.errors import InvalidGrant, InvalidRequest, InvalidScope
-from bergfried.oidc.grants._common import active_subject
+from bergfried.oidc.grants._common import active_subject_for
 from bergfried.services import Services
 from bergfried.store import tokens as token_store
 from bergfried.tokens.issue import Issued, TokenRequest, issue
@@ -45,10 +45,10 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
                 if not set(requested) <= set(grant.scopes):
                     raise InvalidScope("The requested scope exceeds the scope originally granted")
                 grant = dataclasses.replace(grant, scopes=tuple(requested))
-            subject = await active_subject(services, tx, grant.user_id)
+            subject, client = await active_subject_for(services, tx, grant.user_id, app)
             return await issue(services, tx, TokenRequest(
                 app=app, subject=subject, grant=grant, family_id=record.family_id,
-                refresh_family_expires_at=record.family_expires_at,
+                refresh_family_expires_at=record.family_expires_at, client=client,
             ))
     async with services.store.write() as tx:
         await token_store.revoke_family(tx, reused_family)
