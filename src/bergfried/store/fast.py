@@ -9,7 +9,7 @@ turns the record into a row with SQLAlchemy's own result processors. The stateme
 SQLAlchemy object, so what it asks and what it means does not change. On SQLite the same
 compiled statement runs on the connection's `sqlite3` object directly (`_first_sqlite`).
 
-Errors keep their meaning: a lost connection is invalidated in the pool and raised as
+Errors keep their meaning: a lost connection (or one asyncpg no longer trusts) is invalidated in the pool and raised as
 SQLAlchemy's `DBAPIError` with `connection_invalidated`, so `Store.read` answers 503 as before
 (tests/faults), and any other database error is raised as a `DBAPIError` too.
 """
@@ -118,8 +118,13 @@ async def first(conn: AsyncConnection, statement: sa.Select[Any], params: Mappin
     raw: asyncpg.Connection = fairy.driver_connection
     try:
         record = await raw.fetchrow(made.sql, *args)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-        lost = raw.is_closed() or isinstance(exc, asyncpg.PostgresConnectionError | OSError | asyncpg.InterfaceError)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
+        # Anything but a query's own error means the connection cannot be trusted. One case is a
+        # server shutting down: its FATAL goodbye can reach asyncpg while the connection sits in
+        # the pool, before the socket closes. asyncpg then refuses the next statement with an
+        # InternalClientError ("another operation (2) is in progress"), not a connection error.
+        lost = raw.is_closed() or not isinstance(exc, asyncpg.PostgresError) \
+            or isinstance(exc, asyncpg.PostgresConnectionError)
         if lost:
             await conn.invalidate(exc)
         raise DBAPIError(made.sql, None, exc, connection_invalidated=lost) from exc
