@@ -5,10 +5,11 @@ need, in one statement (claims/subject.py). Introspection also authenticates its
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.claims.world import Scenario, World, basic
+from tests.claims.world import REDIRECT, Scenario, World, authorize, basic
 from tests.statements import selects as count_selects
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -50,3 +51,36 @@ async def test_introspection_is_bounded(world: World) -> None:
     assert response.json()["active"] is True
     # client authentication, then the token with its subject and the caller's settings
     assert len(seen) == 2, seen
+
+
+async def _exchange_selects(world: World, app: str) -> tuple[list[str], list[str]]:
+    """The SELECTs of a code exchange and of the refresh that follows, for a `app` client with
+    every scope (roles, metadata, offline_access)."""
+    client = world.clients[app]
+    auth = basic(client.app.client_id, client.secret)
+    location = await authorize(world, Scenario(app, "all"))
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    with selects(world) as redeeming:
+        response = await world.client.post("/oauth/v2/token", headers=auth, data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT})
+    assert response.status_code == 200, response.text
+    with selects(world) as refreshing:
+        refreshed = await world.client.post("/oauth/v2/token", headers=auth, data={
+            "grant_type": "refresh_token", "refresh_token": response.json()["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    return redeeming, refreshing
+
+
+@pytest.mark.rule("issue 10 §3: at most 2 indexed queries on each hot path")
+@pytest.mark.parametrize("app", ["plain", "full"])
+async def test_code_and_refresh_are_two_reads(world: World, app: str) -> None:
+    await _exchange_selects(world, app)  # the signing key and the policies are cached after the first
+    redeeming, refreshing = await _exchange_selects(world, app)
+    # client authentication, then the code (or the refresh token) with its subject, its session's
+    # end and the client's settings; the rest of the exchange writes
+    assert len(redeeming) == 2, redeeming
+    assert "authorization_codes" in redeeming[1]
+    assert "users" in redeeming[1]
+    assert len(refreshing) == 2, refreshing
+    assert "refresh_tokens" in refreshing[1]
+    assert "users" in refreshing[1]

@@ -111,6 +111,23 @@ _TOKEN_COLUMNS = [_AT.c.id.label("token_id"), _AT.c.format.label("token_format")
                   _AT.c.family_id.label("token_family_id")]
 
 
+def _subject_columns(dialect: str, with_metadata: bool) -> list[Any]:
+    o = t.orgs
+    columns: list[Any] = [t.users, o.c.name.label("org_name"), o.c.state.label("org_state"),
+                          o.c.primary_domain.label("org_primary_domain"), _grants_column(dialect), *_action_columns()]
+    if with_metadata:
+        columns.append(_metadata_column(dialect))
+    return columns
+
+
+def _with_client(columns: list[Any], joined: Any, client_id: Any) -> tuple[list[Any], Any]:
+    a, p = t.applications, t.projects
+    columns = [*columns, a.c.client_id.label("app_client_id"), a.c.project_id.label("app_project_id"),
+               a.c.access_token_type.label("app_access_token_type"), a.c.id_token_userinfo_assertion,
+               a.c.id_token_role_assertion, a.c.access_token_role_assertion, p.c.project_role_assertion]
+    return columns, joined.outerjoin(a, a.c.client_id == client_id).outerjoin(p, p.c.id == a.c.project_id)
+
+
 @cache
 def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: str | None = None,
                token_client: bool = False) -> sa.Select[Any]:
@@ -119,11 +136,8 @@ def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: s
     `by_token` ("hash" or "id"): start from a live access token (tokens/lookup.py's rules: not
     revoked, not expired, its session not ended) and load its user, in the same statement.
     `token_client`: the client whose settings come along is the token's own."""
-    u, o, a, p = t.users, t.orgs, t.applications, t.projects
-    columns: list[Any] = [u, o.c.name.label("org_name"), o.c.state.label("org_state"),
-                          o.c.primary_domain.label("org_primary_domain"), _grants_column(dialect), *_action_columns()]
-    if with_metadata:
-        columns.append(_metadata_column(dialect))
+    u, o = t.users, t.orgs
+    columns = _subject_columns(dialect, with_metadata)
     conditions: list[Any] = [u.c.state != UserState.DELETED]
     if by_token is None:
         joined = u.join(o, o.c.id == u.c.org_id)
@@ -136,12 +150,30 @@ def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: s
         conditions += [key == sa.bindparam("key"), _AT.c.revoked_at.is_(None), _AT.c.expires_at > sa.bindparam("now"),
                        t.sessions.c.terminated_at.is_(None)]
     if with_client:
-        columns += [a.c.client_id.label("app_client_id"), a.c.project_id.label("app_project_id"),
-                    a.c.access_token_type.label("app_access_token_type"), a.c.id_token_userinfo_assertion,
-                    a.c.id_token_role_assertion, a.c.access_token_role_assertion, p.c.project_role_assertion]
-        client_id = _AT.c.client_id if token_client else sa.bindparam("client_id")
-        joined = joined.outerjoin(a, a.c.client_id == client_id).outerjoin(p, p.c.id == a.c.project_id)
+        columns, joined = _with_client(columns, joined, _AT.c.client_id if token_client else sa.bindparam("client_id"))
     return sa.select(*columns).select_from(joined).where(*conditions)
+
+
+# What a code or a refresh token is found by; its own columns come back prefixed with `start_`.
+_STARTS = {"code": (t.authorization_codes, t.authorization_codes.c.code_hash),
+           "refresh": (t.refresh_tokens, t.refresh_tokens.c.token_hash)}
+_START = "start_"
+
+
+@cache
+def _start_statement(dialect: str, start: str) -> sa.Select[Any]:
+    """The code or refresh token by its hash, whatever its state (the grants tell a replay from
+    an unknown one), with its user when that is not removed, the end of its login session and
+    the settings of the client `client_id`: the code and refresh grants' one read after the
+    client's authentication (issue 10 §3)."""
+    table, key = _STARTS[start]
+    u, o, s = t.users, t.orgs, t.sessions
+    columns = [*(column.label(_START + column.name) for column in table.c), *_subject_columns(dialect, True),
+               s.c.terminated_at.label("session_terminated_at")]
+    joined = (table.outerjoin(u, sa.and_(u.c.id == table.c.user_id, u.c.state != UserState.DELETED))
+              .outerjoin(o, o.c.id == u.c.org_id).outerjoin(s, s.c.id == table.c.session_id))
+    columns, joined = _with_client(columns, joined, sa.bindparam("client_id"))
+    return sa.select(*columns).select_from(joined).where(key == sa.bindparam("key"))
 
 
 def _metadata(value: Any, dialect: str) -> dict[str, bytes]:
@@ -234,6 +266,33 @@ async def load_by_access_token(conn: AsyncConnection, now: datetime, *, must_be_
                                family_id=row.token_family_id)
     return TokenSubject(record=record, client=_client(row),
                         subject=_subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain))
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A code's or refresh token's row (`row`, its own column names) with what its grant needs:
+    its subject (None when the user is removed), whether its login session has ended, and the
+    settings of the client that presents it (None when no application has that client id)."""
+
+    row: fast.Row
+    subject: Subject | None
+    session_ended: bool
+    client: ClientSettings | None
+
+
+async def load_by_hash(conn: AsyncConnection, start: str, key_hash: str, client_id: str, *,
+                       must_be_domain: bool) -> Started | None:
+    """`start` ("code" or "refresh") found by its keyed hash, with its subject: one statement."""
+    dialect = conn.dialect.name
+    row = await fast.first(conn, _start_statement(dialect, start), {"key": key_hash, "client_id": client_id})
+    if row is None:
+        return None
+    own = fast.Row({name[len(_START):]: value for name, value in row._mapping.items() if name.startswith(_START)})
+    subject = None
+    if row.id is not None:
+        subject = _subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain)
+    return Started(row=own, subject=subject, session_ended=row.session_terminated_at is not None,
+                   client=_client(row))
 
 
 async def load(conn: AsyncConnection, user_id: str, *, must_be_domain: bool,

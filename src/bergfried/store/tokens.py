@@ -99,7 +99,7 @@ async def add_code(tx: Tx, code_hash: str, record: CodeRecord) -> None:
     ))
 
 
-def _code(row: Any) -> CodeRecord:
+def code_record(row: Any) -> CodeRecord:
     return CodeRecord(
         grant=_grant(row, actor=False), redirect_uri=row.redirect_uri, created_at=row.created_at,
         expires_at=row.expires_at, nonce=row.nonce, code_challenge=row.code_challenge,
@@ -113,7 +113,7 @@ _CODE_BY_HASH = sa.select(C).where(C.c.code_hash == sa.bindparam("code_hash"))
 
 async def get_code(conn: AsyncConnection, code_hash: str) -> CodeRecord | None:
     row = await fast.first(conn, _CODE_BY_HASH, {"code_hash": code_hash})
-    return _code(row) if row else None
+    return code_record(row) if row else None
 
 
 _REDEEM_CODE = C.update().where(
@@ -204,7 +204,7 @@ async def add_refresh_token(tx: Tx, record: RefreshTokenRecord, token_hash: str)
     })
 
 
-def _refresh(row: Any) -> RefreshTokenRecord:
+def refresh_record(row: Any) -> RefreshTokenRecord:
     return RefreshTokenRecord(id=row.id, family_id=row.family_id, grant=_grant(row), created_at=row.created_at,
                               idle_expires_at=row.idle_expires_at, family_expires_at=row.family_expires_at,
                               consumed_at=row.consumed_at, revoked_at=row.revoked_at)
@@ -215,7 +215,7 @@ _REFRESH_BY_HASH = sa.select(RT).where(RT.c.token_hash == sa.bindparam("token_ha
 
 async def get_refresh_token(conn: AsyncConnection, token_hash: str) -> RefreshTokenRecord | None:
     row = await fast.first(conn, _REFRESH_BY_HASH, {"token_hash": token_hash})
-    return _refresh(row) if row else None
+    return refresh_record(row) if row else None
 
 
 _CONSUME_REFRESH_TOKEN = RT.update().where(

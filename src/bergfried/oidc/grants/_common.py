@@ -24,6 +24,12 @@ async def active_subject_for(services: Services, tx: Tx, user_id: str,
     subject, client = await subject_loader.load_for_client(
         tx.conn, user_id, app.client_id if app is not None else None,
         must_be_domain=services.policies.domain.user_login_must_be_domain)
+    return await checked(tx, user_id, subject, app, client)
+
+
+async def checked(tx: Tx, user_id: str, subject: Subject | None, app: Application | None,
+                  client: ClientSettings | None) -> tuple[Subject, ClientSettings | None]:
+    """The subject loaded with a grant's row, which must be active; and the client's settings."""
     if subject is None or not subject.active:
         raise InvalidGrant("The user of this grant is not active", detail=f"user {user_id}")
     if app is not None and client is None:  # not found by its client id: read as before

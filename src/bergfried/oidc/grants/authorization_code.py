@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from bergfried.claims import subject as subject_loader
 from bergfried.domain.apps import Application
 from bergfried.errors import InvalidGrant, InvalidRequest
 from bergfried.oidc import pkce
-from bergfried.oidc.grants._common import active_subject_for
+from bergfried.oidc.grants._common import checked
 from bergfried.services import Services
 from bergfried.store import tables as t
 from bergfried.store import tokens as token_store
@@ -35,8 +36,12 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
     code_hash = services.hasher.hash(code)
     replayed_family: str | None = None
     async with services.store.write() as tx:
-        record = await token_store.get_code(tx.conn, code_hash)
-        if record is None or record.grant.client_id != app.client_id:
+        # the code with its subject, its session's end and the client's settings: one read
+        started = await subject_loader.load_by_hash(
+            tx.conn, "code", code_hash, app.client_id,
+            must_be_domain=services.policies.domain.user_login_must_be_domain)
+        record = token_store.code_record(started.row) if started is not None else None
+        if started is None or record is None or record.grant.client_id != app.client_id:
             raise InvalidGrant("The code is invalid or was issued to another client")
         if record.consumed_at is not None:
             replayed_family = record.family_id
@@ -44,9 +49,9 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
             _check_binding(record, form)
             family_id = tx.new_id()
             if await token_store.redeem_code(tx, code_hash, family_id):
-                if record.grant.session_id and await session_ended(tx, record.grant.session_id):
+                if record.grant.session_id and started.session_ended:
                     raise InvalidGrant("The login session of this code has ended")
-                subject, client = await active_subject_for(services, tx, record.grant.user_id, app)
+                subject, client = await checked(tx, record.grant.user_id, started.subject, app, started.client)
                 return await issue(services, tx, TokenRequest(
                     app=app, subject=subject, grant=record.grant, family_id=family_id, nonce=record.nonce,
                     response_type=record.response_type, client=client,

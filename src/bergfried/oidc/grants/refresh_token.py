@@ -15,9 +15,10 @@ import dataclasses
 from collections.abc import Mapping
 
 from bergfried.claims import scopes as sc
+from bergfried.claims import subject as subject_loader
 from bergfried.domain.apps import Application
 from bergfried.errors import InvalidGrant, InvalidRequest, InvalidScope
-from bergfried.oidc.grants._common import active_subject_for
+from bergfried.oidc.grants._common import checked
 from bergfried.services import Services
 from bergfried.store import tokens as token_store
 from bergfried.tokens.issue import Issued, TokenRequest, issue
@@ -29,8 +30,11 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
         raise InvalidRequest("refresh_token is missing")
     reused_family: str | None = None
     async with services.store.write() as tx:
-        record = await token_store.get_refresh_token(tx.conn, services.hasher.hash(presented))
-        if record is None or record.grant.client_id != app.client_id:
+        started = await subject_loader.load_by_hash(
+            tx.conn, "refresh", services.hasher.hash(presented), app.client_id,
+            must_be_domain=services.policies.domain.user_login_must_be_domain)
+        record = token_store.refresh_record(started.row) if started is not None else None
+        if started is None or record is None or record.grant.client_id != app.client_id:
             raise InvalidGrant("The refresh token is invalid or was issued to another client")
         if record.revoked_at is not None:
             raise InvalidGrant("The refresh token has been revoked")
@@ -45,7 +49,7 @@ async def exchange(services: Services, app: Application, form: Mapping[str, str]
                 if not set(requested) <= set(grant.scopes):
                     raise InvalidScope("The requested scope exceeds the scope originally granted")
                 grant = dataclasses.replace(grant, scopes=tuple(requested))
-            subject, client = await active_subject_for(services, tx, grant.user_id, app)
+            subject, client = await checked(tx, grant.user_id, started.subject, app, started.client)
             return await issue(services, tx, TokenRequest(
                 app=app, subject=subject, grant=grant, family_id=record.family_id,
                 refresh_family_expires_at=record.family_expires_at, client=client,
