@@ -52,13 +52,13 @@ class Row:
             raise AttributeError(name) from None
 
 
-_compiled: dict[tuple[int, str], tuple[sa.Select[Any], _Compiled]] = {}
+_compiled: dict[tuple[int, str], tuple[sa.ClauseElement, _Compiled]] = {}
 # Called with each statement sent this way, as SQLAlchemy's `before_cursor_execute` is for the
 # others (the tests that count a hot path's statements listen to both).
 observers: list[Callable[[str], None]] = []
 
 
-def _compile(statement: sa.Select[Any], dialect: Any) -> _Compiled:
+def _compile(statement: sa.ClauseElement, dialect: Any) -> _Compiled:
     key = (id(statement), dialect.name)
     cached = _compiled.get(key)
     if cached is not None and cached[0] is statement:
@@ -106,7 +106,7 @@ def _row(made: _Compiled, record: Any) -> Row:
                 for name, process, value in zip(made.columns, made.results, record, strict=True)})
 
 
-async def first(conn: AsyncConnection, statement: sa.Select[Any], params: Mapping[str, Any]) -> Any | None:
+async def first(conn: AsyncConnection, statement: sa.ClauseElement, params: Mapping[str, Any]) -> Any | None:
     """The first row of `statement` with `params`, or None."""
     made = _compile(statement, conn.dialect)
     args = _args(made, params)

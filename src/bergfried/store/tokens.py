@@ -133,7 +133,8 @@ _INSERT_ACCESS_TOKEN, _INSERT_REFRESH_TOKEN = AT.insert(), RT.insert()
 
 
 async def add_access_token(tx: Tx, record: AccessTokenRecord, token_hash: str | None) -> None:
-    await tx.conn.execute(_INSERT_ACCESS_TOKEN, {
+    """Written when the transaction commits, with the response's other rows (store/deferred.py)."""
+    tx.defer(_INSERT_ACCESS_TOKEN, {
         "id": record.id, "token_hash": token_hash, "format": record.format, "created_at": record.created_at,
         "expires_at": record.expires_at, "family_id": record.family_id, "actor": record.grant.actor,
         **_grant_values(record.grant),
@@ -197,7 +198,8 @@ async def revoke_session(tx: Tx, session_id: str) -> int:
 # --- refresh tokens ---------------------------------------------------------------------------
 
 async def add_refresh_token(tx: Tx, record: RefreshTokenRecord, token_hash: str) -> None:
-    await tx.conn.execute(_INSERT_REFRESH_TOKEN, {
+    """Written when the transaction commits, with the response's other rows (store/deferred.py)."""
+    tx.defer(_INSERT_REFRESH_TOKEN, {
         "id": record.id, "token_hash": token_hash, "family_id": record.family_id, "created_at": record.created_at,
         "idle_expires_at": record.idle_expires_at, "family_expires_at": record.family_expires_at,
         "actor": record.grant.actor, **_grant_values(record.grant),

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bergfried import logs
 from bergfried.domain.ids import IdGenerator
 from bergfried.errors import StoreUnavailable
+from bergfried.store import deferred
 from bergfried.store import tables as t
 from bergfried.store.engine import WRITE_OPTION
 
@@ -38,6 +39,7 @@ def utcnow() -> datetime:
 
 # Built once: every write appends an event, and building the statement cost more than sending it.
 _INSERT_EVENT = t.events.insert().returning(t.events.c.sequence)
+_INSERT_EVENT_ROW = t.events.insert()
 
 
 @dataclass(slots=True)
@@ -46,6 +48,8 @@ class Tx:
     now: datetime
     editor: str | None
     ids: IdGenerator
+    # Inserts nothing in this transaction reads back, sent together when it commits (`defer`).
+    deferred: list[tuple[sa.Insert, dict[str, Any]]] = field(default_factory=list)
 
     def new_id(self) -> str:
         return self.ids.next()
@@ -66,6 +70,21 @@ class Tx:
             "created_at": self.now,
         })
         return int(result.scalar_one())
+
+    def defer(self, insert: sa.Insert, values: dict[str, Any]) -> None:
+        """Insert a row when the transaction commits, with the other deferred rows in one
+        statement (store/deferred.py). For rows nothing reads back before the commit: the
+        token endpoint's tokens and events, whose round trips were most of a token's cost."""
+        self.deferred.append((insert, values))
+
+    def defer_event(self, aggregate_type: str, aggregate_id: str, event_type: str,
+                    payload: dict[str, Any] | None = None, *, resource_owner: str | None) -> None:
+        """`event`, deferred: for a caller that has no use for the sequence."""
+        self.defer(_INSERT_EVENT_ROW, {
+            "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "event_type": event_type,
+            "payload": payload or {}, "editor_user_id": self.editor, "resource_owner": resource_owner,
+            "created_at": self.now,
+        })
 
 
 # PostgreSQL SQLSTATEs that say "not now" rather than "not this": connection exceptions (08…), an
@@ -129,7 +148,10 @@ class Store:
                 async with conn.begin():
                     held = _held.set((asyncio.current_task(), self.engine, conn))
                     try:
-                        yield Tx(conn=conn, now=self.clock(), editor=editor, ids=self.ids)
+                        tx = Tx(conn=conn, now=self.clock(), editor=editor, ids=self.ids)
+                        yield tx
+                        if tx.deferred:
+                            await deferred.flush(conn, tx.deferred)
                     finally:
                         _held.reset(held)
         except (OSError, DBAPIError) as exc:

@@ -39,5 +39,5 @@ async def exchange(services: Services, authorization: str | None, form: Mapping[
             raise InvalidRequest("Errors.User.Machine.Secret.NotExisting")
         if not credentials.secret or not services.hasher.verify(credentials.secret, secret_hash):
             raise InvalidRequest("Errors.User.Machine.Secret.Invalid")
-        await tx.event("user", user.id, "user.machine.secret.check.succeeded", {}, resource_owner=user.org_id)
+        tx.defer_event("user", user.id, "user.machine.secret.check.succeeded", {}, resource_owner=user.org_id)
         return await machine.issue_for(services, tx, user, machine.requested_scopes(form.get("scope")), ("pwd",))
