@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client
+from sqlalchemy import event
 
+from bergfried.store import fast
 from tests.oidc.conftest import Resources, basic, bearer, unverified
 from tests.oidc.machines import INTROSPECT, TOKEN, USERINFO, deactivate, make_machine, secret
 
@@ -187,3 +190,39 @@ async def test_secret_check_recorded(res: Resources) -> None:
     events = await events_after(res.services.store, before, aggregate_id=machine.id)
     assert [e.event_type for e in events] == ["user.machine.secret.check.succeeded"]
     assert events[0].aggregate_id == machine.id
+
+
+@pytest.mark.rule("issue 10 §3: at most 2 indexed queries on each hot path")
+@pytest.mark.parametrize("jwt", [False, True], ids=["opaque", "jwt"])
+async def test_one_read_and_one_write(res: Resources, jwt: bool) -> None:
+    """The machine user comes with everything its claims need and its secret's hash in one read;
+    the event and the token are one write, on PostgreSQL without BEGIN and COMMIT."""
+    machine = await make_machine(res, f"counted-{jwt}", jwt=jwt)
+    client_id, client_secret = await secret(res, machine)
+    data = {"grant_type": "client_credentials", "scope": f"openid profile {_aud(res)}"}
+    assert (await res.client.post(TOKEN, data=data, headers=basic(client_id, client_secret))).status_code == 200
+    sent: list[str] = []
+
+    def every(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine = res.services.engine
+    event.listen(engine.sync_engine, "before_cursor_execute", every)
+    fast.observers.append(sent.append)
+    try:
+        answer = await res.client.post(TOKEN, data=data, headers=basic(client_id, client_secret))
+    finally:
+        fast.observers.remove(sent.append)
+        event.remove(engine.sync_engine, "before_cursor_execute", every)
+    assert answer.status_code == 200, answer.text
+    reads = [s for s in sent if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1, reads
+    assert "users" in reads[0]
+    writes = [s for s in sent if s not in reads]
+    if engine.dialect.name == "postgresql":
+        assert len(writes) == 1, writes  # WITH w0 AS (INSERT INTO events …), w1 AS (INSERT INTO access_tokens …)
+        assert "events" in writes[0]
+        assert "access_tokens" in writes[0]
+    else:  # SQLite: the two inserts inside its write transaction
+        assert len(writes) == 3, writes
+        assert writes[0] == "BEGIN IMMEDIATE"

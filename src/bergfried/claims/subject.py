@@ -28,7 +28,7 @@ from bergfried.domain.apps import TokenType
 from bergfried.domain.grants import UserGrantState
 from bergfried.domain.ids import OrgId
 from bergfried.domain.orgs import Org, OrgState
-from bergfried.domain.users import User, UserState, preferred_login_name
+from bergfried.domain.users import User, UserState, UserType, preferred_login_name
 from bergfried.store import fast
 from bergfried.store import tables as t
 from bergfried.store import users as user_store
@@ -152,6 +152,21 @@ def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: s
     if with_client:
         columns, joined = _with_client(columns, joined, _AT.c.client_id if token_client else sa.bindparam("client_id"))
     return sa.select(*columns).select_from(joined).where(*conditions)
+
+
+@cache
+def _login_statement(dialect: str, by: str) -> sa.Select[Any]:
+    """A user of a live organization by user name (`by` "username") or by user name and a
+    verified domain of its organization ("domain"), as a login name names it (store/users.py),
+    with everything `_subject` needs and the user's secret hash (a `users` column)."""
+    u, o, d = t.users, t.orgs, t.org_domains
+    joined = u.join(o, o.c.id == u.c.org_id)
+    conditions = [u.c.state != UserState.DELETED, o.c.state != OrgState.REMOVED,
+                  u.c.username_lower == sa.bindparam("username")]
+    if by == "domain":
+        joined = joined.join(d, d.c.org_id == u.c.org_id)
+        conditions += [d.c.domain == sa.bindparam("domain"), d.c.is_verified.is_(True)]
+    return sa.select(*_subject_columns(dialect, True)).select_from(joined).where(*conditions)
 
 
 # What a code or a refresh token is found by; its own columns come back prefixed with `start_`.
@@ -293,6 +308,24 @@ async def load_by_hash(conn: AsyncConnection, start: str, key_hash: str, client_
         subject = _subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain)
     return Started(row=own, subject=subject, session_ended=row.session_terminated_at is not None,
                    client=_client(row))
+
+
+async def load_machine(conn: AsyncConnection, login_name: str, *,
+                       must_be_domain: bool) -> tuple[Subject, str | None] | None:
+    """The machine user a login name names, as a subject, with its secret's hash: the
+    client_credentials grant's one read (issue 10 §3). The login name is read as
+    `store.users.by_login_name` reads it; an e-mail address never names a machine user."""
+    dialect = conn.dialect.name
+    text = login_name.strip().lower()
+    row = None
+    if must_be_domain and "@" in text:
+        username, _, domain = text.rpartition("@")
+        row = await fast.first(conn, _login_statement(dialect, "domain"), {"username": username, "domain": domain})
+    if row is None and not must_be_domain:
+        row = await fast.first(conn, _login_statement(dialect, "username"), {"username": text})
+    if row is None or row.type != UserType.MACHINE:
+        return None
+    return _subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain), row.secret_hash
 
 
 async def load(conn: AsyncConnection, user_id: str, *, must_be_domain: bool,

@@ -165,17 +165,6 @@ async def find_by_login_name(conn: AsyncConnection, login_name: str, *, must_be_
     return _user(row) if row is not None else None
 
 
-async def find_machine_with_secret(conn: AsyncConnection, login_name: str, *,
-                                   must_be_domain: bool) -> tuple[MachineUser, str | None] | None:
-    """The machine user a login name names, with its secret's hash, from the same row (the
-    client_credentials grant's one read)."""
-    row = await _row_by_login_name(conn, login_name, must_be_domain=must_be_domain)
-    if row is None:
-        return None
-    user = _user(row)
-    return (user, row.secret_hash) if isinstance(user, MachineUser) else None
-
-
 _LIVE = sa.select(t.users).join(t.orgs, t.orgs.c.id == t.users.c.org_id).where(
     t.orgs.c.state != OrgState.REMOVED, t.users.c.state != UserState.DELETED)
 # Built once (issue 10 §3): the three ways a login name can name a user.

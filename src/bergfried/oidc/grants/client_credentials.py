@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bergfried.claims import subject as subject_loader
+from bergfried.domain.users import MachineUser
 from bergfried.errors import InvalidClient, InvalidRequest
 from bergfried.oidc import client_auth
 from bergfried.oidc.grants import machine
 from bergfried.services import Services
-from bergfried.store import users
 from bergfried.tokens.issue import Issued
 
 
@@ -29,15 +30,19 @@ async def exchange(services: Services, authorization: str | None, form: Mapping[
         raise InvalidRequest("client_credentials takes a client secret; use the jwt-bearer grant with a key")
     assert credentials.client_id is not None
     async with services.store.write() as tx:
-        found = await users.find_machine_with_secret(
+        # the machine user with everything its tokens' claims need, and its secret's hash: one read
+        found = await subject_loader.load_machine(
             tx.conn, credentials.client_id, must_be_domain=services.policies.domain.user_login_must_be_domain)
         if found is None:
             services.hasher.hash(credentials.secret or "")  # the same work whether or not the user exists
             raise InvalidClient("client not found", status=400, detail=f"no machine user {credentials.client_id!r}")
-        user, secret_hash = found
+        subject, secret_hash = found
+        user = subject.user
+        assert isinstance(user, MachineUser)
         if secret_hash is None:
             raise InvalidRequest("Errors.User.Machine.Secret.NotExisting")
         if not credentials.secret or not services.hasher.verify(credentials.secret, secret_hash):
             raise InvalidRequest("Errors.User.Machine.Secret.Invalid")
         tx.defer_event("user", user.id, "user.machine.secret.check.succeeded", {}, resource_owner=user.org_id)
-        return await machine.issue_for(services, tx, user, machine.requested_scopes(form.get("scope")), ("pwd",))
+        return await machine.issue_for(services, tx, user, machine.requested_scopes(form.get("scope")), ("pwd",),
+                                       subject=subject)

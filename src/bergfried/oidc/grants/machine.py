@@ -18,7 +18,7 @@ from bergfried.claims.subject import Subject
 from bergfried.domain.apps import AppKind, Application
 from bergfried.domain.ids import AppId, ProjectId
 from bergfried.domain.users import AccessTokenType, MachineUser
-from bergfried.oidc.grants._common import active_subject
+from bergfried.oidc.grants._common import active_subject, checked
 from bergfried.services import Services
 from bergfried.store import instances as instance_store
 from bergfried.store.tokens import Grant
@@ -64,8 +64,12 @@ def client_of(user: MachineUser, *, role_assertion: bool = False) -> ClientSetti
 
 
 async def issue_for(services: Services, tx: Tx, user: MachineUser, scopes: tuple[str, ...],
-                    amr: tuple[str, ...], *, role_assertion: bool = False) -> Issued:
-    subject = await active_subject(services, tx, user.id)
+                    amr: tuple[str, ...], *, role_assertion: bool = False, subject: Subject | None = None) -> Issued:
+    """`subject`: the user as already loaded with its credentials (client_credentials), else read."""
+    if subject is None:
+        subject = await active_subject(services, tx, user.id)
+    else:
+        subject, _ = await checked(tx, user.id, subject, None, None)
     scopes = _own_org_scopes(scopes, subject)
     app = Application(id=AppId(user.id), project_id=ProjectId(""), org_id=user.org_id, name=user.username,
                       kind=AppKind.API, client_id=user.username)
