@@ -154,6 +154,23 @@ def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: s
     return sa.select(*columns).select_from(joined).where(*conditions)
 
 
+_CALLER = "caller_"
+
+
+@cache
+def _caller_statement(dialect: str, by_token: str) -> sa.Select[Any]:
+    """Introspection's one read: the calling application (its columns prefixed `caller_`, with its
+    project's state) and, beside it, the live access token with its subject and the caller's
+    settings (`_statement`), or NULLs when there is no such token. The token's half does not
+    depend on the caller's row: it is an uncorrelated subquery, found by its own indexes."""
+    found = _statement(dialect, True, True, by_token).subquery("found")
+    caller, project = t.applications.alias("caller"), t.projects.alias("caller_project")
+    columns = [*(column.label(_CALLER + column.name) for column in caller.c),
+               project.c.state.label(_CALLER + "project_state"), *found.c]
+    joined = caller.join(project, project.c.id == caller.c.project_id).outerjoin(found, sa.true())
+    return sa.select(*columns).select_from(joined).where(caller.c.client_id == sa.bindparam("client_id"))
+
+
 @cache
 def _login_statement(dialect: str, by: str) -> sa.Select[Any]:
     """A user of a live organization by user name (`by` "username") or by user name and a
@@ -271,7 +288,11 @@ async def load_by_access_token(conn: AsyncConnection, now: datetime, *, must_be_
         params["client_id"] = client_id
     statement = _statement(dialect, True, True, by, token_client=client_id is None)
     row = await fast.first(conn, statement, params)
-    if row is None:
+    return _token_subject(row, dialect, must_be_domain) if row is not None else None
+
+
+def _token_subject(row: Any, dialect: str, must_be_domain: bool) -> TokenSubject | None:
+    if row.token_id is None:
         return None
     grant = Grant(client_id=row.token_client_id, user_id=row.token_user_id, scopes=tuple(row.token_scopes),
                   audience=tuple(row.token_audience), session_id=row.token_session_id,
@@ -281,6 +302,22 @@ async def load_by_access_token(conn: AsyncConnection, now: datetime, *, must_be_
                                family_id=row.token_family_id)
     return TokenSubject(record=record, client=_client(row),
                         subject=_subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain))
+
+
+async def load_caller_and_access_token(conn: AsyncConnection, caller_client_id: str, now: datetime, *,
+                                       must_be_domain: bool, token_hash: str | None = None,
+                                       token_id: str | None = None) -> tuple[fast.Row, TokenSubject | None] | None:
+    """The calling application's row (`applications`' columns and `project_state`; None: no
+    such client) and the live access token (by hash or by id) with its subject and the caller's
+    settings: introspection's one read for a caller with a secret (issue 10 §3)."""
+    dialect = conn.dialect.name
+    by, key = ("hash", token_hash) if token_hash is not None else ("id", token_id)
+    row = await fast.first(conn, _caller_statement(dialect, by),
+                           {"client_id": caller_client_id, "key": key, "now": now})
+    if row is None:
+        return None
+    caller = fast.Row({name[len(_CALLER):]: value for name, value in row._mapping.items() if name.startswith(_CALLER)})
+    return caller, _token_subject(row, dialect, must_be_domain)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,6 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bergfried.domain.apps import ApiAuthMethodType, Application, AppState, AuthMethodType
 from bergfried.errors import InvalidClient, InvalidRequest
@@ -106,16 +105,18 @@ def _method(app: Application) -> str:
     return "jwt" if app.api_auth_method_type == ApiAuthMethodType.PRIVATE_KEY_JWT else "secret"
 
 
-async def authenticate(services: Services, credentials: Credentials, *, allow_public: bool = True,
-                       conn: AsyncConnection | None = None) -> Application:
-    """The active application these credentials prove, or `invalid_client`. `conn`: look the
-    application up on the caller's read connection instead of one of its own (introspection)."""
+async def authenticate(services: Services, credentials: Credentials, *, allow_public: bool = True) -> Application:
+    """The active application these credentials prove, or `invalid_client`."""
     assert credentials.client_id is not None
-    if conn is not None:
+    async with services.store.read() as conn:
         found = await apps.find_by_client_id(conn, credentials.client_id)
-    else:
-        async with services.store.read() as own:
-            found = await apps.find_by_client_id(own, credentials.client_id)
+    return await check(services, credentials, found, allow_public=allow_public)
+
+
+async def check(services: Services, credentials: Credentials, found: tuple[Application, str | None] | None, *,
+                allow_public: bool = True) -> Application:
+    """`authenticate` with the application already read (`apps.find_by_client_id`'s answer):
+    introspection reads its caller in the statement that reads the token."""
     if found is None or found[0].state != AppState.ACTIVE:
         services.hasher.hash(credentials.secret or "")  # same work whether or not the client exists
         raise _unauthorized("client authentication failed", credentials, detail="unknown or inactive client")

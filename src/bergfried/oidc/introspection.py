@@ -39,7 +39,7 @@ from bergfried.oidc.userinfo import token_facts
 from bergfried.services import Services
 from bergfried.store import projects
 from bergfried.store.tokens import AccessTokenRecord
-from bergfried.tokens.lookup import PAT_FORMAT, find_access_token_with_subject
+from bergfried.tokens.lookup import PAT_FORMAT, find_access_token_with_subject, find_with_caller
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -55,10 +55,17 @@ def _credentials(authorization: str | None, form: Mapping[str, str]) -> client_a
         raise UnauthorizedClient("client authentication failed", detail=exc.detail or exc.description) from None
 
 
-async def _caller(services: Services, credentials: client_auth.Credentials,
-                  conn: AsyncConnection | None) -> Application:
+async def _caller(services: Services, credentials: client_auth.Credentials) -> Application:
     try:
-        return await client_auth.authenticate(services, credentials, allow_public=False, conn=conn)
+        return await client_auth.authenticate(services, credentials, allow_public=False)
+    except InvalidClient as exc:
+        raise UnauthorizedClient("client authentication failed", detail=exc.detail or exc.description) from None
+
+
+async def _checked(services: Services, credentials: client_auth.Credentials,
+                   found: tuple[Application, str | None] | None) -> Application:
+    try:
+        return await client_auth.check(services, credentials, found, allow_public=False)
     except InvalidClient as exc:
         raise UnauthorizedClient("client authentication failed", detail=exc.detail or exc.description) from None
 
@@ -81,13 +88,15 @@ async def introspect(services: Services, authorization: str | None, form: Mappin
     credentials = _credentials(authorization, form)
     # A private_key_jwt caller is checked before the read: its assertion's `jti` is written on a
     # connection of its own. A secret is checked on the read that loads the token: one connection.
-    caller = await _caller(services, credentials, None) if credentials.assertion else None
+    caller = await _caller(services, credentials) if credentials.assertion else None
     async with services.store.read() as conn:
-        if caller is None:
-            caller = await _caller(services, credentials, conn)
         # The roles are the introspecting API's project's (ZITADEL's currentProjectOnly): the
         # settings loaded with the token and its subject are the caller's.
-        found = await find_access_token_with_subject(services, conn, token, client_id=caller.client_id)
+        if caller is None:  # the caller and the token in one statement; the token counts only if it passes
+            application, found = await find_with_caller(services, conn, token, credentials.client_id or "")
+            caller = await _checked(services, credentials, application)
+        else:
+            found = await find_access_token_with_subject(services, conn, token, client_id=caller.client_id)
         if found is None:
             return INACTIVE
         record, subject = found.record, found.subject

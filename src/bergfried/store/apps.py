@@ -155,8 +155,11 @@ async def find_by_client_id(conn: AsyncConnection, client_id: str) -> tuple[Appl
     endpoint's client authentication). An app of a project that is not active counts as inactive
     (ZITADEL's OIDC client query asks for an active app of an active project)."""
     row = await fast.first(conn, _BY_CLIENT_ID, {"client_id": client_id})
-    if row is None:
-        return None
+    return with_secret(row) if row is not None else None
+
+
+def with_secret(row: Any) -> tuple[Application, str | None]:
+    """The app and its secret hash from a row of `applications`' columns and `project_state`."""
     app = _app(row)
     if row.project_state != ProjectState.ACTIVE and app.state == AppState.ACTIVE:
         app = replace(app, state=AppState.INACTIVE)
