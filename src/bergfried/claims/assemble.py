@@ -117,8 +117,10 @@ def needs_roles(scopes: tuple[str, ...], client: ClientSettings, destination: De
     return any(_allowed(row, row.cell(destination), scopes, client, destination, "code")[0] for row in ROLE_ROWS)
 
 
+@lru_cache(maxsize=4096)
 def role_audience(scopes: tuple[str, ...], client: ClientSettings, destination: Destination) -> tuple[str, ...]:
-    """The projects whose grants to load for this destination (empty when no roles claim can be emitted)."""
+    """The projects whose grants to load for this destination (empty when no roles claim can be
+    emitted); remembered like `allowed_rows`, as it depends on nothing else."""
     if not needs_roles(scopes, client, destination):
         return ()
     return roles.role_audience(scopes, client.project_id, introspection=destination == Destination.INTROSPECTION,

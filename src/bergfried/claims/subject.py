@@ -155,6 +155,8 @@ def _statement(dialect: str, with_metadata: bool, with_client: bool, by_token: s
 
 
 _CALLER = "caller_"
+_CALLER_NAMES = (*((_CALLER + column.name, column.name) for column in t.applications.c),
+                 (_CALLER + "project_state", "project_state"))
 
 
 @cache
@@ -316,7 +318,8 @@ async def load_caller_and_access_token(conn: AsyncConnection, caller_client_id: 
                            {"client_id": caller_client_id, "key": key, "now": now})
     if row is None:
         return None
-    caller = fast.Row({name[len(_CALLER):]: value for name, value in row._mapping.items() if name.startswith(_CALLER)})
+    mapping = row._mapping
+    caller = fast.Row({short: mapping[name] for name, short in _CALLER_NAMES})
     return caller, _token_subject(row, dialect, must_be_domain)
 
 
@@ -339,7 +342,8 @@ async def load_by_hash(conn: AsyncConnection, start: str, key_hash: str, client_
     row = await fast.first(conn, _start_statement(dialect, start), {"key": key_hash, "client_id": client_id})
     if row is None:
         return None
-    own = fast.Row({name[len(_START):]: value for name, value in row._mapping.items() if name.startswith(_START)})
+    mapping = row._mapping
+    own = fast.Row({column.name: mapping[_START + column.name] for column in _STARTS[start][0].c})
     subject = None
     if row.id is not None:
         subject = _subject(row, dialect, with_metadata=True, must_be_domain=must_be_domain)
