@@ -23,7 +23,7 @@ from bergfried.domain.ids import IdGenerator
 from bergfried.errors import StoreUnavailable
 from bergfried.store import deferred
 from bergfried.store import tables as t
-from bergfried.store.engine import WRITE_OPTION
+from bergfried.store.engine import READ_OPTION, WRITE_OPTION
 
 Clock = Callable[[], datetime]
 log = logs.get(__name__)
@@ -166,13 +166,16 @@ class Store:
             if self.engine.dialect.name == "postgresql":
                 # At READ COMMITTED each statement takes its own snapshot, so BEGIN/ROLLBACK around a
                 # read buy nothing but two round trips. The pool puts the isolation level back on
-                # check-in. SQLite keeps its transaction: there a BEGIN does hold one snapshot.
+                # check-in. A read of several statements may see a write commit between them.
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     yield conn
             else:
-                async with self.engine.connect() as conn, conn.begin():
-                    yield conn
+                # SQLite: no BEGIN either (store/engine.py). A statement in WAL mode reads one
+                # snapshot; BEGIN and the ROLLBACK on return were each a trip through aiosqlite's
+                # thread, more CPU than the read itself.
+                async with self.engine.connect() as conn:
+                    yield await conn.execution_options(**{READ_OPTION: True})
         except (OSError, DBAPIError) as exc:
             if _is_unavailable(exc):
                 raise StoreUnavailable("the database is not reachable") from exc
