@@ -8,7 +8,8 @@ expressions each insert one row (data-modifying `WITH`, which PostgreSQL runs ex
 each, referenced or not). When nothing else was written in the transaction, asyncpg has not
 begun one (SQLAlchemy begins lazily at the first statement): the one statement then runs on
 its own, atomic as any single statement, and `BEGIN` and `COMMIT` are never sent. SQLite has no
-data-modifying `WITH`; there the rows are inserted one by one inside the transaction, as before.
+data-modifying `WITH`; there the rows are inserted one by one inside the transaction, on the
+event loop's thread (`fast.write_sqlite`: the transaction holds the write lock already).
 """
 
 from __future__ import annotations
@@ -36,10 +37,18 @@ def _combined(shape: tuple[tuple[sa.Insert, tuple[str, ...]], ...]) -> sa.Select
     return sa.select(sa.literal(1).label("written")).add_cte(*ctes)
 
 
+@lru_cache(maxsize=64)
+def _single(insert: sa.Insert, names: tuple[str, ...]) -> sa.Insert:
+    """The INSERT of exactly these columns (compiled once; the others take their defaults)."""
+    table = insert.table
+    assert isinstance(table, sa.Table)
+    return sa.insert(table).values({name: sa.bindparam(name, type_=table.c[name].type) for name in names})
+
+
 async def flush(conn: AsyncConnection, rows: list[tuple[sa.Insert, dict[str, Any]]]) -> None:
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql":  # inside the transaction, on the loop's thread
         for insert, values in rows:
-            await conn.execute(insert, values)
+            await fast.write_sqlite(conn, _single(insert, tuple(sorted(values))), values)
         return
     shape = tuple((insert, tuple(sorted(values))) for insert, values in rows)
     params = {f"w{i}_{name}": value for i, (_, values) in enumerate(rows) for name, value in values.items()}

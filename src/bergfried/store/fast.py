@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
@@ -142,3 +142,23 @@ def _first_sqlite(made: _Compiled, args: list[Any], driver: Any) -> Any | None:
     except sqlite3.Error as exc:
         raise DBAPIError(made.sql, None, exc) from exc
     return _row(made, record) if record is not None else None
+
+
+async def write_sqlite(conn: AsyncConnection, statement: sa.ClauseElement, params: Mapping[str, Any]) -> None:
+    """SQLite, inside `Store.write`'s transaction: an INSERT or UPDATE whose result nobody reads,
+    on the event loop's thread like the reads (store/deferred.py). The transaction began with
+    `BEGIN IMMEDIATE`, so it already holds the database's write lock: the statement never waits
+    for another writer, and aiosqlite's two trips through its thread are saved."""
+    made = _compile(statement, conn.dialect)
+    args = _args(made, params)
+    for observe in observers:
+        observe(made.sql)
+    driver: Any = (await conn.get_raw_connection()).driver_connection
+    raw: sqlite3.Connection = driver._conn  # as in `_first_sqlite`
+    assert raw.in_transaction, "write_sqlite runs inside a write transaction only"
+    try:
+        raw.execute(made.sql, args)
+    except sqlite3.IntegrityError as exc:
+        raise IntegrityError(made.sql, None, exc) from exc
+    except sqlite3.Error as exc:
+        raise DBAPIError(made.sql, None, exc) from exc
