@@ -264,20 +264,23 @@ async def explain(services: Services, world: World) -> dict[str, str]:
         from bergfried.claims import subject
         from bergfried.store import fast
         now = datetime.now(UTC)
-        hot = {
+        hot: dict[str, tuple[Any, dict[str, Any]]] = {
             "userinfo/introspection: access token with its subject": (
                 subject._statement("postgresql", True, True, "hash", token_client=True), {"key": "x", "now": now}),
             "token endpoint: the subject with the client's settings": (
                 subject._statement("postgresql", True, True), {"user_id": world.user_ids[0], "client_id": "x"}),
-            "introspection: the caller beside the access token with its subject": (
-                subject._caller_statement("postgresql", "hash"), {"key": "x", "now": now, "client_id": "x"}),
-            "code grant: the code with its subject and session": (
-                subject._start_statement("postgresql", "code"), {"key": "x", "client_id": "x"}),
-            "refresh grant: the refresh token with its subject": (
-                subject._start_statement("postgresql", "refresh"), {"key": "x", "client_id": "x"}),
-            "client_credentials: the machine user by user name": (
-                subject._login_statement("postgresql", "username"), {"username": "x"}),
         }
+        if hasattr(subject, "_caller_statement"):  # `--commit` of an older src/ lacks these
+            hot.update({
+                "introspection: the caller beside the access token with its subject": (
+                    subject._caller_statement("postgresql", "hash"), {"key": "x", "now": now, "client_id": "x"}),
+                "code grant: the code with its subject and session": (
+                    subject._start_statement("postgresql", "code"), {"key": "x", "client_id": "x"}),
+                "refresh grant: the refresh token with its subject": (
+                    subject._start_statement("postgresql", "refresh"), {"key": "x", "client_id": "x"}),
+                "client_credentials: the machine user by user name": (
+                    subject._login_statement("postgresql", "username"), {"username": "x"}),
+            })
         for name, (statement, params) in hot.items():
             out[name] = " / ".join(line.strip() for line in await fast.explain(conn, statement, params))
     return out
