@@ -96,3 +96,19 @@ async def test_a_lost_connection_is_unavailable_and_replaced(
             assert await read(conn) != pid
     finally:
         await engine.dispose()
+
+
+async def test_postgresql_connections_do_not_jit(database: Database) -> None:
+    """store/engine.py: JIT off on every pooled PostgreSQL connection. With a misestimated row
+    count the client_credentials lookup crossed `jit_above_cost` at 1M users and spent 350 ms
+    compiling a statement that runs in 0.3 ms (bench/README.md, third pass)."""
+    if database.kind != "postgresql":
+        pytest.skip("SQLite has no JIT")
+    engine = create_engine(database.url, schema=database.schema, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.text("SHOW jit"))).scalar_one() == "off"
+            search_path = (await conn.execute(sa.text("SHOW search_path"))).scalar_one()
+            assert database.schema is None or database.schema in search_path  # still set beside it
+    finally:
+        await engine.dispose()

@@ -54,8 +54,13 @@ def create_engine(url: str, *, pool_size: int = 10, schema: str | None = None, e
     # sit idle, and under load that meant a new connection (TLS attempt, backend fork, statements
     # prepared again) every few requests. The same 20 connections as 10 + 10 overflow before.
     kwargs.update(pool_size=pool_size, max_overflow=0)
+    # No JIT: every statement here is a handful of index probes, and a misestimated row count
+    # (statistics not yet gathered after a bulk import, or a skewed sample) can push the plan's
+    # cost past `jit_above_cost`; compiling then took 350 ms for a 1 ms lookup (bench/README.md).
+    server_settings = {"jit": "off"}
     if schema:
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+        server_settings["search_path"] = schema
+    kwargs["connect_args"] = {"server_settings": server_settings}
     engine = create_async_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine
