@@ -13,18 +13,12 @@ from bergfried.store.tx import Tx
 
 
 async def active_subject(services: Services, tx: Tx, user_id: str) -> Subject:
-    subject, _ = await active_subject_for(services, tx, user_id, None)
-    return subject
-
-
-async def active_subject_for(services: Services, tx: Tx, user_id: str,
-                             app: Application | None) -> tuple[Subject, ClientSettings | None]:
-    """The active subject and, for an application, its claim settings: one statement
-    (claims/subject.py), so the token's issuance reads nothing more about either."""
-    subject, client = await subject_loader.load_for_client(
-        tx.conn, user_id, app.client_id if app is not None else None,
-        must_be_domain=services.policies.domain.user_login_must_be_domain)
-    return await checked(tx, user_id, subject, app, client)
+    """The active subject of a grant whose row does not bring it (the machine grants, the device
+    code, the authorize callback's tokens): one statement (claims/subject.py). The code and
+    refresh grants load theirs with the code or the token."""
+    subject = await subject_loader.load(tx.conn, user_id,
+                                        must_be_domain=services.policies.domain.user_login_must_be_domain)
+    return (await checked(tx, user_id, subject, None, None))[0]
 
 
 async def checked(tx: Tx, user_id: str, subject: Subject | None, app: Application | None,
