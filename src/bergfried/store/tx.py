@@ -64,12 +64,15 @@ class Tx:
         resource_owner: str | None,
     ) -> int:
         """Append one event and return its sequence (ZITADEL's `details.sequence`)."""
-        result = await self.conn.execute(_INSERT_EVENT, {
-            "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "event_type": event_type,
-            "payload": payload or {}, "editor_user_id": self.editor, "resource_owner": resource_owner,
-            "created_at": self.now,
-        })
+        values = self._event_values(aggregate_type, aggregate_id, event_type, payload, resource_owner)
+        result = await self.conn.execute(_INSERT_EVENT, values)
         return int(result.scalar_one())
+
+    def _event_values(self, aggregate_type: str, aggregate_id: str, event_type: str,
+                      payload: dict[str, Any] | None, resource_owner: str | None) -> dict[str, Any]:
+        return {"aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "event_type": event_type,
+                "payload": payload or {}, "editor_user_id": self.editor, "resource_owner": resource_owner,
+                "created_at": self.now}
 
     def defer(self, insert: sa.Insert, values: dict[str, Any]) -> None:
         """Insert a row when the transaction commits, with the other deferred rows in one
@@ -80,11 +83,8 @@ class Tx:
     def defer_event(self, aggregate_type: str, aggregate_id: str, event_type: str,
                     payload: dict[str, Any] | None = None, *, resource_owner: str | None) -> None:
         """`event`, deferred: for a caller that has no use for the sequence."""
-        self.defer(_INSERT_EVENT_ROW, {
-            "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "event_type": event_type,
-            "payload": payload or {}, "editor_user_id": self.editor, "resource_owner": resource_owner,
-            "created_at": self.now,
-        })
+        self.defer(_INSERT_EVENT_ROW,
+                   self._event_values(aggregate_type, aggregate_id, event_type, payload, resource_owner))
 
 
 # PostgreSQL SQLSTATEs that say "not now" rather than "not this": connection exceptions (08…), an
